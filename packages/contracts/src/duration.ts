@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/**
+ * Parses a duration (`"500ms"`, `"30s"`, `"2m"`, `"1h"` or integer milliseconds) to milliseconds.
+ * Returns `undefined` for anything else so callers can report it in their own words.
+ */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  const match = DURATION_RE.exec(value.trim());
+  if (!match) return undefined;
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}
+
+/** Formats milliseconds as the shortest exact duration string: 30000 → `"30s"`, 1500 → `"1500ms"`. */
+export function formatDuration(ms: number): string {
+  if (ms !== 0 && ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
+  if (ms !== 0 && ms % UNIT_MS.m === 0) return `${ms / UNIT_MS.m}m`;
+  if (ms !== 0 && ms % UNIT_MS.s === 0) return `${ms / UNIT_MS.s}s`;
+  return `${ms}ms`;
+}
+
+/** A config duration: accepts a duration string or integer milliseconds, outputs milliseconds. */
+export const DurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a duration such as "500ms", "30s", "2m" or integer milliseconds (got ${JSON.stringify(value)})`,
+      params: { rule: 'duration' },
+    });
+    return z.NEVER;
+  }
+  return ms;
+});

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Shared vitest config: every package re-exports this from its own `vitest.config.ts`.
+ * Tests never sleep to let things settle, so the timeouts are the outer bound of a wait, not a pace.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Two cores on CI: real child processes and sockets are more reliable without heavy parallelism.
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+    restoreMocks: true,
+  },
+});
