@@ -97,6 +97,17 @@ export {
   SnapshotSchema,
 } from './summary.js';
 export type {
+  CallOptions,
+  ConnectedProtocol,
+  ConnectOptions,
+  UpstreamCallResult,
+  UpstreamConnection,
+  UpstreamConnector,
+  UpstreamErrorCode,
+  UpstreamTool,
+} from './upstream.js';
+export { UpstreamError } from './upstream.js';
+export type {
   BatchFrame,
   ClientOp,
   ControlFrame,
