@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BusEvent,
+  type Clock,
+  type EventEnvelope,
+  type EventInput,
+  type EventType,
+  systemClock,
+} from '@mcpproxy/contracts';
+import mitt, { type Emitter } from 'mitt';
+import { Ring } from './ring.js';
+import { BoundedQueue, type EventStream } from './stream.js';
+
+/** A listener of one event type, or of every type with `'*'`. */
+export type Listener<K extends EventType = EventType> = (event: EventEnvelope<K>) => void;
+/** Removes a listener; safe to call more than once. */
+export type Unsubscribe = () => void;
+
+/** What a stream lets through. */
+export interface StreamOptions {
+  /** Only these event types. @default every type */
+  types?: readonly EventType[] | undefined;
+  /** Only events scoped to these servers (events without a server are left out). @default every event */
+  servers?: readonly string[] | undefined;
+  /** Queue bound; the oldest queued event is dropped past it. @default 1024 */
+  capacity?: number | undefined;
+}
+
+export interface EventBusOptions {
+  /** Time source for `time` stamps and the coalescer. @default systemClock */
+  clock?: Clock | undefined;
+  /** How many recent events `since()` can replay. @default 1024 */
+  replayBuffer?: number | undefined;
+  /** Called when a listener throws; delivery to the other listeners goes on regardless. @default ignore */
+  onListenerError?: ((error: unknown, event: BusEvent) => void) | undefined;
+  /** The process epoch. @default 16 random hex chars */
+  epoch?: string | undefined;
+  /**
+   * Window of the `servers_changed` coalescer: after any server change, one `servers_changed` is published
+   * at the end of the window, however many changes it saw. `0` turns the coalescer off. @default 50
+   */
+  coalesceMs?: number | undefined;
+}
+
+/** The typed event bus every mcpproxy component publishes to. */
+export interface EventBus {
+  /** Seq of the last published event; 0 before the first. */
+  readonly seq: number;
+  /** Random per bus: a new epoch tells clients that `seq` restarted. */
+  readonly epoch: string;
+  /** Stamps the event with the next `seq`, `epoch` and `time`, delivers it, and returns the envelope. */
+  publish<K extends EventType>(event: {
+    type: K;
+    server?: string | undefined;
+    data: EventEnvelope<K>['data'];
+  }): EventEnvelope<K>;
+  /** Listens to one type, several, or every type (`'*'`). */
+  subscribe<K extends EventType>(type: K, listener: Listener<K>): Unsubscribe;
+  subscribe(type: readonly EventType[] | '*', listener: (event: BusEvent) => void): Unsubscribe;
+  /** A bounded async stream; the oldest queued events are dropped (and counted) when the reader falls behind. */
+  stream(options?: StreamOptions): EventStream;
+  /**
+   * Events published after `seq`, oldest first, from the replay ring: `[]` when `seq` is the latest, `null` when
+   * `seq` is older than the ring reaches or newer than the bus has published (the caller must resync).
+   */
+  since(seq: number): BusEvent[] | null;
+  /** Number of listeners and streams attached. */
+  listenerCount(): number;
+  /** Ends every stream, drops every listener and the coalescer timer. Later publishes are stamped but not delivered. */
+  close(): void;
+}
+
+type Events = { [K in EventType]: EventEnvelope<K> };
+
+/** Server changes that alter a ServerSummary and so feed the `servers_changed` coalescer. */
+const SERVER_CHANGE_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'server_state_changed',
+  'server_config_changed',
+  'server_auto_disabled',
+  'server_group_updated',
+  'connection_established',
+  'connection_lost',
+  'tools_updated',
+  'circuit_state_changed',
+  'tool_quarantine_changed',
+]);
+
+/**
+ * Creates the bus. Delivery is synchronous and in `seq` order: an event published from inside a listener is
+ * queued and delivered after the current one has reached every listener, so no listener ever sees seq 6 before 5.
+ */
+export function createEventBus({
+  clock = systemClock,
+  replayBuffer = 1024,
+  onListenerError = () => {},
+  epoch = randomBytes(8).toString('hex'),
+  coalesceMs = 50,
+}: EventBusOptions = {}): EventBus {
+  const emitter: Emitter<Events> = mitt<Events>();
+  const ring = new Ring<BusEvent>(replayBuffer);
+  let seq = 0;
+  let closed = false;
+  let listeners = 0;
+  let dispatching = false;
+  const pending: BusEvent[] = [];
+  let coalesceTimer: ReturnType<Clock['setTimeout']> | undefined;
+  // Stamping must stay cheap next to mitt's emit: on this class of VM `Date.now()` alone costs as much as an emit.
+  // With the system clock the time is read once per event-loop turn (events published in one synchronous run share
+  // it) and formatted once per millisecond; an injected clock is read on every publish, so tests see exact times.
+  const coarse = clock === systemClock;
+  let tickNow: number | undefined;
+  const endTick = () => {
+    tickNow = undefined;
+  };
+  let lastMs = Number.NaN;
+  let lastIso = '';
+
+  // mitt routes by type; each routed type has one mitt handler that calls a copy-on-write array of listeners,
+  // each inside its own try/catch, so a throwing listener never stops the others and unsubscribing during
+  // delivery is safe. A wrapper closure per listener would cost one more call per delivery.
+  type AnyListener = (event: BusEvent) => void;
+  const routes = new Map<EventType | '*', { listeners: AnyListener[]; handler: (...args: never[]) => void }>();
+
+  const report = (error: unknown, event: BusEvent) => {
+    try {
+      onListenerError(error, event);
+    } catch {
+      // An error reporter that throws must not stop delivery either.
+    }
+  };
+
+  const run = (listeners: AnyListener[], event: BusEvent) => {
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        (listeners[i] as AnyListener)(event);
+      } catch (error) {
+        report(error, event);
+      }
+    }
+  };
+
+  const addListener = (key: EventType | '*', listener: AnyListener) => {
+    let route = routes.get(key);
+    if (!route) {
+      const r = { listeners: [] as AnyListener[], handler: (() => {}) as (...args: never[]) => void };
+      r.handler = (
+        key === '*'
+          ? (_type: EventType, event: BusEvent) => run(r.listeners, event)
+          : (event: BusEvent) => run(r.listeners, event)
+      ) as (...args: never[]) => void;
+      emitter.on(key as EventType, r.handler as never);
+      routes.set(key, r);
+      route = r;
+    }
+    route.listeners = [...route.listeners, listener];
+  };
+
+  const removeListener = (key: EventType | '*', listener: AnyListener) => {
+    const route = routes.get(key);
+    if (!route) return;
+    const i = route.listeners.indexOf(listener);
+    if (i < 0) return;
+    route.listeners = route.listeners.filter((_, j) => j !== i);
+    if (route.listeners.length === 0) {
+      emitter.off(key as EventType, route.handler as never);
+      routes.delete(key);
+    }
+  };
+
+  const deliver = (event: BusEvent): void => {
+    if (dispatching) {
+      pending.push(event);
+      return;
+    }
+    dispatching = true;
+    try {
+      emitter.emit(event.type, event as never);
+      if (pending.length > 0) {
+        for (let next = pending.shift(); next; next = pending.shift()) emitter.emit(next.type, next as never);
+      }
+    } finally {
+      dispatching = false;
+    }
+  };
+
+  const publish = <K extends EventType>(input: {
+    type: K;
+    server?: string | undefined;
+    data: EventEnvelope<K>['data'];
+  }): EventEnvelope<K> => {
+    let now: number;
+    if (!coarse) now = clock.now();
+    else if (tickNow === undefined) {
+      now = tickNow = clock.now();
+      queueMicrotask(endTick);
+    } else now = tickNow;
+    if (now !== lastMs) {
+      lastMs = now;
+      lastIso = new Date(now).toISOString();
+    }
+    // One literal, one hidden class: `server` is always present (undefined for process-wide events, which
+    // JSON leaves out).
+    const envelope: EventEnvelope<K> = {
+      seq: ++seq,
+      epoch,
+      type: input.type,
+      server: input.server,
+      time: lastIso,
+      data: input.data,
+    };
+    if (closed) return envelope;
+    ring.push(envelope as BusEvent);
+    if (coalesceMs > 0 && coalesceTimer === undefined && SERVER_CHANGE_TYPES.has(input.type)) {
+      coalesceTimer = clock.setTimeout(() => {
+        coalesceTimer = undefined;
+        if (!closed) publish({ type: 'servers_changed', data: {} });
+      }, coalesceMs);
+    }
+    deliver(envelope as BusEvent);
+    return envelope;
+  };
+
+  function subscribe(type: EventType | readonly EventType[] | '*', listener: AnyListener): Unsubscribe {
+    if (closed) return () => {};
+    const keys: readonly (EventType | '*')[] = typeof type === 'string' ? [type] : [...new Set(type)];
+    for (const key of keys) addListener(key, listener);
+    listeners++;
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      listeners--;
+      for (const key of keys) removeListener(key, listener);
+    };
+  }
+
+  const streams = new Set<BoundedQueue>();
+
+  const stream = ({ types, servers, capacity = 1024 }: StreamOptions = {}): EventStream => {
+    const queue = new BoundedQueue(Math.max(1, capacity));
+    const serverSet = servers ? new Set(servers) : undefined;
+    const accept = serverSet
+      ? (event: BusEvent) => {
+          if (event.server !== undefined && serverSet.has(event.server)) queue.push(event);
+        }
+      : (event: BusEvent) => queue.push(event);
+    const unsubscribe = subscribe(types ?? '*', accept);
+    streams.add(queue);
+    if (closed) queue.close();
+    const close = () => {
+      unsubscribe();
+      streams.delete(queue);
+      queue.close();
+    };
+    return {
+      get dropped() {
+        return queue.dropped;
+      },
+      get size() {
+        return queue.size;
+      },
+      get closed() {
+        return queue.closed;
+      },
+      next: () => queue.next(),
+      close,
+      [Symbol.asyncIterator](): AsyncIterator<BusEvent> {
+        return {
+          next: async () => {
+            const value = await queue.next();
+            return value === undefined ? { done: true, value: undefined } : { done: false, value };
+          },
+          return: async () => {
+            close();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+  };
+
+  const since = (from: number): BusEvent[] | null => {
+    if (!Number.isInteger(from) || from < 0 || from > seq) return null;
+    if (from === seq) return [];
+    const oldest = ring.at(0);
+    if (!oldest || oldest.seq > from + 1) return null;
+    return ring.sliceFrom(from + 1 - oldest.seq);
+  };
+
+  return {
+    get seq() {
+      return seq;
+    },
+    epoch,
+    publish,
+    subscribe: subscribe as EventBus['subscribe'],
+    stream,
+    since,
+    listenerCount: () => listeners,
+    close() {
+      if (closed) return;
+      closed = true;
+      clock.clearTimeout(coalesceTimer);
+      coalesceTimer = undefined;
+      for (const q of [...streams]) q.close();
+      streams.clear();
+      emitter.all.clear();
+      routes.clear();
+      listeners = 0;
+      ring.clear();
+      pending.length = 0;
+    },
+  };
+}
