@@ -202,7 +202,7 @@ export const ConfigSchema = z.strictObject({
   retry: RetrySchema.prefault({}),
   circuit_breaker: CircuitBreakerSchema.prefault({}),
   events: EventsSchema.prefault({}),
-  mcpServers: ServersSchema,
+  mcpServers: ServersSchema.prefault([]),
 });
 
 /** A validated config with every default applied. */
