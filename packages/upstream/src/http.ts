@@ -1,0 +1,138 @@
+import { scrubSecrets, UpstreamError } from '@mcpproxy/contracts';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+export type HttpKind = 'streamable-http' | 'sse';
+
+/**
+ * Moves credentials out of the URL: fetch refuses URLs with user info, so `http://user:pass@host/` becomes
+ * `http://host/` plus a Basic `Authorization` header (unless the server's headers already carry one).
+ */
+export function splitCredentials(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+): { url: URL; headers: Record<string, string> } {
+  if (url.username === '' && url.password === '') return { url, headers: { ...headers } };
+  const bare = new URL(url.href);
+  bare.username = '';
+  bare.password = '';
+  const out = { ...headers };
+  if (!Object.keys(out).some((k) => k.toLowerCase() === 'authorization')) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    out.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  }
+  return { url: bare, headers: out };
+}
+
+/**
+ * A function that masks `secrets` (header and env values, URL credentials and query values) in free text, for
+ * error messages built from what an upstream or the network said. Values under 4 characters are left alone.
+ */
+export function secretScrubber(secrets: Iterable<string>): (text: string) => string {
+  const list = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  return (text) => scrubSecrets(text, list);
+}
+
+/** The secret-bearing parts of a URL: its password, user name and query values, raw and decoded. */
+export function urlSecrets(url: URL): string[] {
+  const out = [url.password, url.username, ...url.searchParams.values()];
+  for (const v of [url.password, url.username]) {
+    try {
+      out.push(decodeURIComponent(v));
+    } catch {
+      // Not valid percent-encoding: the raw form is already listed.
+    }
+  }
+  return out;
+}
+
+/** The same error with secrets masked in its message (the same object when nothing needed masking). */
+export function scrubError(error: UpstreamError, scrub: (text: string) => string): UpstreamError {
+  const message = scrub(error.message);
+  return message === error.message ? error : new UpstreamError(error.code, message, { cause: error.cause });
+}
+
+/** Opens (but does not start) an HTTP transport that sends `headers` on every request. */
+export function createHttpTransport(kind: HttpKind, url: URL, headers: Readonly<Record<string, string>>): Transport {
+  const requestInit: RequestInit = { headers: { ...headers } };
+  return kind === 'sse'
+    ? new SSEClientTransport(url, { requestInit })
+    : new StreamableHTTPClientTransport(url, { requestInit });
+}
+
+/**
+ * A URL fit for messages and logs: no user info, and query values masked (they often carry API keys).
+ * Header values never reach a message at all.
+ */
+export function redactUrl(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  for (const key of new Set(copy.searchParams.keys())) copy.searchParams.set(key, '***');
+  return copy.href;
+}
+
+/** The HTTP status an SDK transport error carries, if any. */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;
+  return undefined;
+}
+
+/** Whether the upstream asked for credentials (401/403, or the SDK's auth flow gave up). */
+export function isAuthError(error: unknown): boolean {
+  if (error instanceof UnauthorizedError) return true;
+  const status = httpStatusOf(error);
+  return status === 401 || status === 403;
+}
+
+/** A network-level failure (refused, unreachable, DNS, reset), found anywhere in the cause chain. */
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The most specific message in an error's cause chain. */
+export function describeError(error: unknown): string {
+  let current: unknown = error;
+  let message = String(error);
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
+/**
+ * Whether `auto` should retry a failed Streamable HTTP attempt over legacy SSE: the server answered, but not as a
+ * Streamable HTTP endpoint (404, 405, 400, an unexpected content type…). A refused connection, a timeout or an
+ * auth demand would fail the same way over SSE, so those do not fall back.
+ */
+export function shouldFallBackToSse(error: unknown): boolean {
+  return !isAuthError(error) && networkCode(error) === undefined;
+}
+
+/** Maps a failed HTTP connect attempt to `AUTH_REQUIRED` or `CONNECT_FAILED`, naming the URL but no header. */
+export function connectError(kind: HttpKind, url: URL, error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const where = redactUrl(url);
+  const label = kind === 'sse' ? 'SSE' : 'Streamable HTTP';
+  if (isAuthError(error)) {
+    const status = httpStatusOf(error);
+    return new UpstreamError(
+      'AUTH_REQUIRED',
+      `${where} requires authentication${status ? ` (HTTP ${status})` : ''}; check the server's headers`,
+      { cause: error },
+    );
+  }
+  const code = networkCode(error);
+  const detail = code === 'ECONNREFUSED' ? 'connection refused (ECONNREFUSED)' : describeError(error);
+  return new UpstreamError('CONNECT_FAILED', `${label} connection to ${where} failed: ${detail}`, { cause: error });
+}
