@@ -59,7 +59,9 @@ export {
   ToolCallStatusSchema,
 } from './events.js';
 export type { LogFields, Logger } from './logger.js';
+export type { PinnedTool } from './pinning.js';
 export { silentLogger } from './logger.js';
+export { canonicalJson, pinningText } from './pinning.js';
 export { MASK, maskConfig, maskServerConfig, scrubSecrets, secretValues } from './mask.js';
 export type {
   ApproveToolsRequest,

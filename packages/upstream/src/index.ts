@@ -2,5 +2,5 @@ export type { Connection } from './connection.js';
 export type { ClientInfo, Connector, ConnectorOptions } from './connector.js';
 export { createConnector } from './connector.js';
 export type { HashedTool } from './hash.js';
-export { canonicalJson, toolHash } from './hash.js';
+export { toolHash } from './hash.js';
 export { INHERITED_ENV_KEYS } from './stdio.js';

@@ -1,5 +1,6 @@
+import { canonicalJson } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, toolHash } from '../src/index.js';
+import { toolHash } from '../src/index.js';
 
 const tool = {
   name: 'search',

@@ -1,0 +1,38 @@
+import {
+  createFakeClock,
+  type FakeClock,
+  parseServerConfig,
+  type ServerConfig,
+  type ServerConfigInput,
+} from '@mcpproxy/contracts';
+import { createEventBus, type EventBus } from '@mcpproxy/events';
+import type { ActorSettings } from '../../src/index.js';
+import { DEFAULT_ACTOR_SETTINGS } from '../../src/index.js';
+
+/** A validated server entry from its input form. */
+export function server(input: Partial<ServerConfigInput> & { name?: string } = {}): ServerConfig {
+  const parsed = parseServerConfig({ name: 'alpha', command: 'fake-server', ...input });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.value;
+}
+
+/** Settings with small, round numbers so tests read clearly. */
+export function settings(overrides: Partial<ActorSettings> = {}): ActorSettings {
+  return {
+    ...DEFAULT_ACTOR_SETTINGS,
+    retry: { initial_delay: 100, max_delay: 1_600, max_retries: 10 },
+    circuit_breaker: { failure_threshold: 3, reset_timeout: 5_000 },
+    init_timeout: 1_000,
+    health_check_interval: 0,
+    tool_discovery_interval: 0,
+    call_tool_timeout: 2_000,
+    ...overrides,
+  };
+}
+
+export function fakeWorld(): { clock: FakeClock; bus: EventBus } {
+  const clock = createFakeClock();
+  // No coalescer: its timer would sit on the fake clock and blur `clock.pending()` checks.
+  const bus = createEventBus({ clock, coalesceMs: 0 });
+  return { clock, bus };
+}
