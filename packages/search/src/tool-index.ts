@@ -1,0 +1,385 @@
+import type { Logger, UpstreamTool } from '@mcpproxy/contracts';
+import { silentLogger } from '@mcpproxy/contracts';
+import { fieldsOf, TOOL_FIELDS, type ToolField } from './fields.js';
+import { analyze } from './tokenize.js';
+
+/** Default field weights: a word in the tool's name says far more about what it does than one in its prose. */
+export const DEFAULT_BOOST: Readonly<Record<ToolField, number>> = Object.freeze({
+  name: 3,
+  server: 1.5,
+  description: 1,
+  params: 1,
+  paramDescriptions: 0.5,
+});
+
+/** Default `limit` of {@link ToolIndex.search}, the `tools_limit` of DESIGN §3. */
+export const DEFAULT_LIMIT = 15;
+/** The largest `limit` {@link ToolIndex.search} honours; larger values are capped. */
+export const MAX_LIMIT = 100;
+
+/** Options of {@link createToolIndex}. */
+export interface ToolIndexOptions {
+  /**
+   * Weight of each field in the BM25F pseudo term frequency. Missing fields keep their default; 0 ignores a field.
+   * @default { name: 3, server: 1.5, description: 1, params: 1, paramDescriptions: 0.5 }
+   */
+  boost?: Partial<Record<ToolField, number>> | undefined;
+  /**
+   * BM25 term-frequency saturation: how quickly repeats of a word stop adding score.
+   * @default 1.2
+   */
+  k1?: number | undefined;
+  /**
+   * BM25 length normalisation, 0 (none) to 1 (full): how much a long field dilutes each of its words.
+   * @default 0.75
+   */
+  b?: number | undefined;
+  /**
+   * Turns text into terms, for indexing and querying alike.
+   * @default analyze (identifier-aware split, stop words dropped, plurals folded)
+   */
+  analyzer?: ((text: string) => string[]) | undefined;
+  /**
+   * Also match indexed words that start with a query word of 3+ letters (`compress` → `compression`),
+   * scored at half an exact match or less. On by default: it lifted MRR on the evaluation set at little cost.
+   * @default true
+   */
+  prefix?: boolean | undefined;
+  /** Told at debug level about tool definitions skipped for having no usable name. @default silentLogger */
+  logger?: Logger | undefined;
+}
+
+/** Options of {@link ToolIndex.search}. */
+export interface SearchOptions {
+  /** Most hits to return; capped at 100. @default 15 */
+  limit?: number | undefined;
+  /** Only search the tools of these servers. @default every server */
+  servers?: readonly string[] | undefined;
+}
+
+/** One search result. */
+export interface ToolHit {
+  /** The server's name, as given to {@link ToolIndex.add}. */
+  server: string;
+  /** The tool's name as its server lists it; call it as `server:tool`. */
+  tool: string;
+  /** BM25F relevance; only comparable between hits of the same query on the same index. */
+  score: number;
+}
+
+/** A full-text index of the tools of many servers. Synchronous and in-memory. */
+export interface ToolIndex {
+  /**
+   * Indexes `tools` as the whole tool list of `server`, replacing what was indexed for it before, so a
+   * re-listing is one call. Pass only tools that are approved and callable: the index serves whatever it holds.
+   * Never throws on odd definitions: a tool without a name is skipped, a missing description or odd
+   * `inputSchema` just leaves those fields empty, and of duplicate names the first wins.
+   */
+  add(server: string, tools: readonly UpstreamTool[]): void;
+  /** Drops every tool of `server`. Returns whether it had any. */
+  remove(server: string): boolean;
+  /** Best matches of `query`, by score descending, ties by server then tool name. A blank query finds nothing. */
+  search(query: string, options?: SearchOptions): ToolHit[];
+  /** Number of indexed tools. */
+  size(): number;
+  /** Drops everything. */
+  clear(): void;
+}
+
+const F = TOOL_FIELDS.length;
+/** A prefix expansion scores this fraction of an exact match, times query length / expanded length. */
+const PREFIX_WEIGHT = 0.5;
+/** Query words shorter than this are not expanded: "ge" would reach half the vocabulary. */
+const PREFIX_MIN = 3;
+/** Most expansions of one query word; past it the shortest (then alphabetically first) are kept. */
+const PREFIX_MAX_EXPANSIONS = 16;
+const SERVER_FIELD = TOOL_FIELDS.indexOf('server');
+/** Bits per field of a packed term frequency: five fields fit a small integer. */
+const TF_BITS = 6;
+const TF_MAX = 2 ** TF_BITS - 1;
+
+/**
+ * One term's tools within one server, flat: `[slot, tf, slot, tf, …]`, where `tf` packs the term's frequency in
+ * each field, 6 bits a field in {@link TOOL_FIELDS} order (capped at 63; 30 bits stay a small integer).
+ */
+type Posting = number[];
+
+/** One term: how many tools hold it (for IDF) and its postings, one per server so a server drops out whole. */
+interface TermEntry {
+  df: number;
+  byServer: Map<string, Posting>;
+}
+
+/** What one server put in the index, so `remove` undoes exactly that. */
+interface Shard {
+  slots: number[];
+  terms: string[];
+}
+
+/**
+ * Creates an empty {@link ToolIndex}, scored with BM25F: per tool and query term, the field frequencies are
+ * weighted by `boost` and length-normalised by `b` into one pseudo frequency, which `k1` saturates once.
+ */
+export function createToolIndex({
+  boost,
+  k1 = 1.2,
+  b = 0.75,
+  analyzer = analyze,
+  prefix = true,
+  logger = silentLogger,
+}: ToolIndexOptions = {}): ToolIndex {
+  const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
+  const terms = new Map<string, TermEntry>();
+  const shards = new Map<string, Shard>();
+  // Indexed words longer than PREFIX_MIN by their first PREFIX_MIN characters, for prefix expansion.
+  const buckets = new Map<string, string[]>();
+  // Per slot (a tool's number while indexed; reused after removal): its server, name and field lengths.
+  const slotServer: string[] = [];
+  const slotTool: string[] = [];
+  let slotLen = new Float64Array(64 * F);
+  const free: number[] = [];
+  const totalLen = new Float64Array(F);
+  let live = 0;
+  // Per slot and field: boost / (1 - b + b · length / average length), the BM25F factor of one occurrence.
+  // Averages move with every add and remove, so it is recomputed on the first search after a change.
+  let factor = new Float64Array(0);
+  let factorStale = true;
+  // Query scratch: a score per slot, zeroed again after each query.
+  let scores = new Float64Array(64);
+
+  function allocSlot(): number {
+    const slot = free.pop() ?? slotServer.length;
+    if ((slot + 1) * F > slotLen.length) {
+      const grown = new Float64Array(slotLen.length * 2);
+      grown.set(slotLen);
+      slotLen = grown;
+    }
+    return slot;
+  }
+
+  function remove(server: string): boolean {
+    const shard = shards.get(server);
+    if (shard === undefined) return false;
+    shards.delete(server);
+    for (const term of shard.terms) {
+      const entry = terms.get(term) as TermEntry;
+      entry.df -= (entry.byServer.get(server) as Posting).length / 2;
+      entry.byServer.delete(server);
+      if (entry.byServer.size === 0) {
+        terms.delete(term);
+        if (prefix && term.length > PREFIX_MIN) {
+          const key = term.slice(0, PREFIX_MIN);
+          const bucket = buckets.get(key) as string[];
+          const at = bucket.indexOf(term);
+          bucket[at] = bucket[bucket.length - 1] as string;
+          bucket.pop();
+          if (bucket.length === 0) buckets.delete(key);
+        }
+      }
+    }
+    for (const slot of shard.slots) {
+      for (let f = 0; f < F; f++) totalLen[f] = (totalLen[f] as number) - (slotLen[slot * F + f] as number);
+      slotServer[slot] = '';
+      slotTool[slot] = '';
+      free.push(slot);
+    }
+    live -= shard.slots.length;
+    factorStale = true;
+    return true;
+  }
+
+  function add(server: string, tools: readonly UpstreamTool[]): void {
+    remove(server);
+    const shard: Shard = { slots: [], terms: [] };
+    const postings = new Map<string, Posting>();
+    const serverTerms = analyzer(server);
+    const seen = new Set<string>();
+    for (const tool of Array.isArray(tools) ? tools : []) {
+      const t = (typeof tool === 'object' && tool !== null ? tool : {}) as unknown as Record<string, unknown>;
+      const name = t.name;
+      if (typeof name !== 'string' || name === '' || seen.has(name)) {
+        logger.debug('search: tool skipped', { server, tool: typeof name === 'string' ? name : null });
+        continue;
+      }
+      seen.add(name);
+      const fields = fieldsOf(server, t);
+      const slot = allocSlot();
+      slotServer[slot] = server;
+      slotTool[slot] = name;
+      for (let f = 0; f < F; f++) {
+        const words = f === SERVER_FIELD ? serverTerms : analyzer(fields[TOOL_FIELDS[f] as ToolField]);
+        slotLen[slot * F + f] = words.length;
+        totalLen[f] = (totalLen[f] as number) + words.length;
+        const shift = TF_BITS * f;
+        for (const word of words) {
+          let posting = postings.get(word);
+          if (posting === undefined) {
+            posting = [];
+            postings.set(word, posting);
+          }
+          const at = posting.length - 1;
+          if (at < 0 || posting[at - 1] !== slot) posting.push(slot, 1 << shift);
+          // k1 saturates long before 63 repeats, so capping the count loses nothing.
+          else if ((((posting[at] as number) >>> shift) & TF_MAX) < TF_MAX)
+            posting[at] = (posting[at] as number) + (1 << shift);
+        }
+      }
+      shard.slots.push(slot);
+    }
+    if (shard.slots.length === 0) return;
+    for (const [word, posting] of postings) {
+      let entry = terms.get(word);
+      if (entry === undefined) {
+        entry = { df: 0, byServer: new Map() };
+        terms.set(word, entry);
+        if (prefix && word.length > PREFIX_MIN) {
+          const key = word.slice(0, PREFIX_MIN);
+          const bucket = buckets.get(key);
+          if (bucket === undefined) buckets.set(key, [word]);
+          else bucket.push(word);
+        }
+      }
+      entry.df += posting.length / 2;
+      entry.byServer.set(server, posting);
+      shard.terms.push(word);
+    }
+    live += shard.slots.length;
+    factorStale = true;
+    shards.set(server, shard);
+  }
+
+  function refreshFactors(): void {
+    const slots = slotServer.length;
+    if (scores.length < slots) scores = new Float64Array(Math.max(slots, scores.length * 2));
+    if (factor.length < slots * F) factor = new Float64Array(Math.max(slots * F, factor.length * 2));
+    for (let f = 0; f < F; f++) {
+      const total = totalLen[f] as number;
+      const perLen = total > 0 ? (b * live) / total : 0;
+      const w = weights[f] as number;
+      for (let slot = 0; slot < slots; slot++)
+        factor[slot * F + f] = w / (1 - b + perLen * (slotLen[slot * F + f] as number));
+    }
+    factorStale = false;
+  }
+
+  /** Whether slot `x` ranks before slot `y`: higher score, then server, then tool name (code-unit order). */
+  function before(x: number, y: number): boolean {
+    const sx = scores[x] as number;
+    const sy = scores[y] as number;
+    if (sx !== sy) return sx > sy;
+    const vx = slotServer[x] as string;
+    const vy = slotServer[y] as string;
+    if (vx !== vy) return vx < vy;
+    return (slotTool[x] as string) < (slotTool[y] as string);
+  }
+
+  function search(query: string, { limit = DEFAULT_LIMIT, servers }: SearchOptions = {}): ToolHit[] {
+    const n = Math.min(Math.max(Math.floor(Number.isFinite(limit) ? limit : DEFAULT_LIMIT), 0), MAX_LIMIT);
+    if (n === 0 || live === 0 || typeof query !== 'string') return [];
+    const words = new Set(analyzer(query));
+    if (words.size === 0) return [];
+    const only = servers === undefined ? undefined : new Set(servers);
+    if (factorStale) refreshFactors();
+    const touched: number[] = [];
+    const score = (word: string, weight: number): void => {
+      const entry = terms.get(word);
+      if (entry === undefined) return;
+      const idf = weight * Math.log(1 + (live - entry.df + 0.5) / (entry.df + 0.5));
+      for (const [server, posting] of entry.byServer) {
+        if (only !== undefined && !only.has(server)) continue;
+        for (let j = 0; j < posting.length; j += 2) {
+          const slot = posting[j] as number;
+          let tf = 0;
+          // Walk the packed counts field by field; most terms sit in one or two fields, so this stops early.
+          for (let packed = posting[j + 1] as number, at = slot * F; packed !== 0; packed >>>= TF_BITS, at++) {
+            const raw = packed & TF_MAX;
+            if (raw !== 0) tf += raw * (factor[at] as number);
+          }
+          if (tf === 0) continue; // matched only in fields weighted 0
+          const s = (idf * tf * (k1 + 1)) / (tf + k1);
+          if (scores[slot] === 0) touched.push(slot);
+          scores[slot] = (scores[slot] as number) + s;
+        }
+      }
+    };
+    for (const word of words) {
+      score(word, 1);
+      if (prefix && word.length >= PREFIX_MIN) {
+        const bucket = buckets.get(word.slice(0, PREFIX_MIN));
+        if (bucket === undefined) continue;
+        let longer = bucket.filter((t) => t.length > word.length && t.startsWith(word) && !words.has(t));
+        if (longer.length > PREFIX_MAX_EXPANSIONS) {
+          longer.sort((x, y) => x.length - y.length || (x < y ? -1 : 1));
+          longer = longer.slice(0, PREFIX_MAX_EXPANSIONS);
+        }
+        for (const t of longer) score(t, (PREFIX_WEIGHT * word.length) / t.length);
+      }
+    }
+
+    // Top n by a bounded heap whose root is the worst kept hit: O(matches · log n), no full sort.
+    const heap: number[] = [];
+    for (const slot of touched) {
+      if (heap.length < n) {
+        heap.push(slot);
+        siftUp(heap, heap.length - 1, before);
+      } else if (before(slot, heap[0] as number)) {
+        heap[0] = slot;
+        siftDown(heap, 0, before);
+      }
+    }
+    heap.sort((x, y) => (before(x, y) ? -1 : 1));
+    const hits = heap.map((slot) => ({
+      server: slotServer[slot] as string,
+      tool: slotTool[slot] as string,
+      score: scores[slot] as number,
+    }));
+    for (const slot of touched) scores[slot] = 0;
+    return hits;
+  }
+
+  return {
+    add,
+    remove,
+    search,
+    size: () => live,
+    clear() {
+      terms.clear();
+      buckets.clear();
+      shards.clear();
+      slotServer.length = 0;
+      slotTool.length = 0;
+      free.length = 0;
+      totalLen.fill(0);
+      live = 0;
+      factorStale = true;
+    },
+  };
+}
+
+// A min-heap by `before`: the root is the hit that ranks last, the first to give way to a better one.
+function siftUp(heap: number[], i: number, before: (x: number, y: number) => boolean): void {
+  const item = heap[i] as number;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[parent] as number;
+    if (!before(p, item)) break;
+    heap[i] = p;
+    i = parent;
+  }
+  heap[i] = item;
+}
+
+function siftDown(heap: number[], i: number, before: (x: number, y: number) => boolean): void {
+  const item = heap[i] as number;
+  const len = heap.length;
+  for (;;) {
+    let worst = 2 * i + 1;
+    if (worst >= len) break;
+    const right = worst + 1;
+    if (right < len && before(heap[worst] as number, heap[right] as number)) worst = right;
+    if (!before(item, heap[worst] as number)) break;
+    heap[i] = heap[worst] as number;
+    i = worst;
+  }
+  heap[i] = item;
+}
