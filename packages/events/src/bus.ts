@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type BusEvent,
-  type Clock,
-  type EventEnvelope,
-  type EventInput,
-  type EventType,
-  systemClock,
-} from '@mcpproxy/contracts';
+import { type BusEvent, type Clock, type EventEnvelope, type EventType, systemClock } from '@mcpproxy/contracts';
 import mitt, { type Emitter } from 'mitt';
 import { Ring } from './ring.js';
 import { BoundedQueue, type EventStream } from './stream.js';

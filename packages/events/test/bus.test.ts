@@ -73,7 +73,10 @@ describe('subscribe', () => {
     bus.publish(metrics());
     expect(got).toEqual([1, 10]);
     expect(onListenerError).toHaveBeenCalledOnce();
-    expect((onListenerError.mock.calls[0]?.[0] as Error).message).toBe('boom');
+    expect(onListenerError).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'boom' }),
+      expect.objectContaining({ seq: 1 }),
+    );
   });
 
   it('survives an error reporter that throws too', () => {
