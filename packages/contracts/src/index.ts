@@ -59,10 +59,10 @@ export {
   ToolCallStatusSchema,
 } from './events.js';
 export type { LogFields, Logger } from './logger.js';
-export type { PinnedTool } from './pinning.js';
 export { silentLogger } from './logger.js';
-export { canonicalJson, pinningText } from './pinning.js';
 export { MASK, maskConfig, maskServerConfig, scrubSecrets, secretValues } from './mask.js';
+export type { PinnedTool } from './pinning.js';
+export { canonicalJson, pinningText } from './pinning.js';
 export type {
   ApproveToolsRequest,
   BulkRequest,
