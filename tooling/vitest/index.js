@@ -7,9 +7,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
-    // Two cores on CI: real child processes and sockets are more reliable without heavy parallelism.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Outer bounds of waits, not a pace: tests wait on events. Generous because CI has 2 cores and real
+    // child processes start slowly under load. Two cores: real processes and sockets are more reliable
+    // without heavy parallelism.
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],

@@ -131,7 +131,7 @@ export async function startEverythingHttp(mode: 'streamableHttp' | 'sse'): Promi
   try {
     await new Promise<void>((resolve, reject) => {
       let output = '';
-      const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start: ${output}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start: ${output}`)), 30_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         if (/listening on port|running on port/.test(output)) {

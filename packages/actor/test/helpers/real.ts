@@ -103,7 +103,7 @@ export async function startEverythingHttp(): Promise<{ url: string } & AsyncDisp
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${out}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`server-everything did not start: ${out}`)), 30_000);
       const onData = (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes(`listening on port ${port}`)) {
