@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { ApprovalsStore } from '@mcpproxy/actor';
+import { type Clock, type Logger, silentLogger, systemClock, type TimerHandle } from '@mcpproxy/contracts';
+import { z } from 'zod';
+import { isPermissionError, ServeError } from './exit-codes.js';
+
+/** A persistent {@link ApprovalsStore}: reads from memory, writes behind to one JSON file. */
+export interface FileApprovalsStore extends ApprovalsStore {
+  /** The file it persists to. */
+  readonly path: string;
+  /** Resolves once every change made so far is on disk; rejects if the write failed. */
+  flush(): Promise<void>;
+  /** Flushes, then stops writing (later changes stay in memory). Never rejects; a failed write is logged. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface ApprovalsStoreOptions {
+  /** The JSON file, e.g. `<dataDir>/approvals.json`. Created on the first write. */
+  path: string;
+  /** Quiet period after a change before it is written, so a burst of listings is one write. @default 25 */
+  debounceMs?: number | undefined;
+  /** @default systemClock */
+  clock?: Clock | undefined;
+  /** @default silentLogger */
+  logger?: Logger | undefined;
+}
+
+const FileSchema = z.object({
+  version: z.literal(1),
+  servers: z.record(z.string(), z.record(z.string(), z.string())),
+});
+
+/**
+ * Opens (or starts) the approvals file: the approved tool hashes of every server, so a tool whose definition changed
+ * while the proxy was down is still caught as `changed` (a rug pull across a restart). Reads are synchronous from
+ * memory; each change is written behind atomically (temp file, fsync, rename, fsync of the directory), so the file
+ * is always either the old or the new content.
+ * @throws {ServeError} `START_FAILED` when the file exists but is not a valid approvals file (deleting it re-baselines
+ *   every server), `PERMISSION_DENIED` when it cannot be read.
+ */
+export async function openApprovalsStore({
+  path,
+  debounceMs = 25,
+  clock = systemClock,
+  logger = silentLogger,
+}: ApprovalsStoreOptions): Promise<FileApprovalsStore> {
+  const byServer = new Map<string, ReadonlyMap<string, string>>();
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (isPermissionError(error)) {
+        throw new ServeError('PERMISSION_DENIED', `cannot read ${path}: permission denied`, { cause: error });
+      }
+      throw new ServeError('START_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (text !== undefined) {
+    let parsed: z.infer<typeof FileSchema>;
+    try {
+      parsed = FileSchema.parse(JSON.parse(text));
+    } catch (error) {
+      throw new ServeError(
+        'START_FAILED',
+        `${path} is not a valid approvals file; fix it, or delete it to re-baseline the tools of every server`,
+        { cause: error },
+      );
+    }
+    for (const [server, tools] of Object.entries(parsed.servers)) byServer.set(server, new Map(Object.entries(tools)));
+  }
+
+  let timer: TimerHandle | undefined;
+  let dirty = false;
+  let writing: Promise<void> | undefined;
+  let lastError: unknown;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const serialise = (): string => {
+    const servers: Record<string, Record<string, string>> = {};
+    for (const name of [...byServer.keys()].sort()) {
+      servers[name] = Object.fromEntries([...(byServer.get(name) ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)));
+    }
+    return `${JSON.stringify({ version: 1, servers }, null, 2)}\n`;
+  };
+
+  const writeOnce = async (): Promise<void> => {
+    dirty = false;
+    const content = serialise();
+    const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+      const dir = await open(dirname(path), 'r');
+      try {
+        await dir.sync();
+      } catch {
+        // Some filesystems refuse fsync on a directory; the rename is still atomic.
+      } finally {
+        await dir.close();
+      }
+      lastError = undefined;
+    } catch (error) {
+      dirty = true;
+      lastError = error;
+      logger.error('approvals: write failed', { path, error: String(error) });
+      await unlink(temp).catch(() => {});
+      throw error;
+    }
+  };
+
+  /** Writes until nothing is dirty; one write at a time. */
+  const drain = (): Promise<void> => {
+    writing ??= (async () => {
+      try {
+        while (dirty) await writeOnce();
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
+  };
+
+  const schedule = (): void => {
+    dirty = true;
+    if (closed || timer !== undefined) return;
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      drain().catch(() => {});
+    }, debounceMs);
+  };
+
+  const flush = async (): Promise<void> => {
+    clock.clearTimeout(timer);
+    timer = undefined;
+    if (writing) await writing.catch(() => {});
+    if (dirty) await drain();
+    else if (lastError !== undefined) throw lastError;
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      closed = true;
+      try {
+        await flush();
+      } catch (error) {
+        logger.error('approvals: last write failed on close', { path, error: String(error) });
+      }
+    })();
+    return closing;
+  };
+
+  return {
+    path,
+    get: (server) => byServer.get(server),
+    set(server, hashes) {
+      byServer.set(server, new Map(hashes));
+      schedule();
+    },
+    delete(server) {
+      if (byServer.delete(server)) schedule();
+    },
+    flush,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,193 @@
+import { STATUS_CODES } from 'node:http';
+import { ACTOR_API_CODES, ActorError } from '@mcpproxy/actor';
+import { ConfigError, type ConfigErrorCode } from '@mcpproxy/configsvc';
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  type Logger,
+  type Problem,
+  scrubSecrets,
+  toValidationIssues,
+  UpstreamError,
+  type ValidationIssue,
+} from '@mcpproxy/contracts';
+import { ManagementError } from '@mcpproxy/management';
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ZodError } from 'zod';
+
+/**
+ * An API failure raised by the HTTP layer itself (a bad body, an unknown route, a refused Host). Library errors
+ * (ManagementError, ConfigError, ActorError, UpstreamError) are mapped by {@link toProblem} without wrapping.
+ */
+export class ApiError extends Error {
+  readonly issues: readonly ValidationIssue[] | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; issues?: readonly ValidationIssue[] | undefined } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ApiError';
+    this.issues = options.issues;
+  }
+}
+
+/** The API code of each config service code. */
+const CONFIG_API_CODES: Readonly<Record<ConfigErrorCode, ErrorCode>> = {
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  CONFLICT: 'CONFLICT',
+  READ_ONLY: 'READ_ONLY',
+  MANAGEMENT_DISABLED: 'MANAGEMENT_DISABLED',
+  CONFIG_WRITE_FAILED: 'INTERNAL',
+  CONFIG_READ_FAILED: 'INTERNAL',
+  CLOSED: 'INTERNAL',
+};
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
+}
+
+function httpStatusCode(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'BAD_REQUEST';
+    case 401:
+      return 'UNAUTHORIZED';
+    case 403:
+      return 'FORBIDDEN_ORIGIN';
+    case 404:
+      return 'NOT_FOUND';
+    case 409:
+      return 'CONFLICT';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    default:
+      return 'INTERNAL';
+  }
+}
+
+/** What an error means to an API client: a code, a message safe to show, and validation issues. */
+export interface MappedError {
+  code: ErrorCode;
+  detail: string;
+  issues?: readonly ValidationIssue[] | undefined;
+  /** False for errors we did not expect: logged at `error`, and their message is not shown. */
+  expected: boolean;
+}
+
+/** Maps any thrown value to an API code (DESIGN §7). Unknown errors become `INTERNAL` with a generic detail. */
+export function toProblem(error: unknown): MappedError {
+  if (error instanceof ApiError)
+    return { code: error.code, detail: error.message, issues: error.issues, expected: true };
+  if (error instanceof ConfigError) {
+    const code = CONFIG_API_CODES[error.code];
+    return { code, detail: error.message, issues: error.issues, expected: code !== 'INTERNAL' };
+  }
+  if (error instanceof ActorError) return { code: ACTOR_API_CODES[error.code], detail: error.message, expected: true };
+  if (error instanceof UpstreamError) {
+    const code: ErrorCode =
+      error.code === 'CALL_TIMEOUT' || error.code === 'INIT_TIMEOUT' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE';
+    return { code, detail: error.message, expected: true };
+  }
+  if (error instanceof ZodError || (error instanceof Error && error.name === 'ZodError' && 'issues' in error)) {
+    return {
+      code: 'BAD_REQUEST',
+      detail: 'the request is invalid',
+      issues: toValidationIssues(error as ZodError),
+      expected: true,
+    };
+  }
+  if (error instanceof HTTPException) {
+    return { code: httpStatusCode(error.status), detail: error.message || 'request failed', expected: true };
+  }
+  // ManagementError (or the same class from another copy of the package): its code is already an API code.
+  if (error instanceof ManagementError || (error instanceof Error && error.name === 'ManagementError')) {
+    const code = (error as { code?: unknown }).code;
+    if (isErrorCode(code)) {
+      const issues = (error as { issues?: readonly ValidationIssue[] | undefined }).issues;
+      return { code, detail: error.message, issues, expected: code !== 'INTERNAL' };
+    }
+  }
+  return { code: 'INTERNAL', detail: 'internal error', expected: false };
+}
+
+/** Builds a problem+json body. */
+export function problemBody(
+  code: ErrorCode,
+  detail: string,
+  extra: {
+    instance?: string | undefined;
+    requestId?: string | undefined;
+    issues?: readonly ValidationIssue[] | undefined;
+  },
+): Problem {
+  const status = ERROR_STATUS[code];
+  const body: Problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, code, detail };
+  if (extra.instance !== undefined) body.instance = extra.instance;
+  if (extra.requestId !== undefined) body.request_id = extra.requestId;
+  if (extra.issues && extra.issues.length > 0) body.issues = [...extra.issues];
+  return body;
+}
+
+/** A problem+json `Response` (for code paths outside Hono, such as the raw Host guard). */
+export function problemResponse(
+  code: ErrorCode,
+  detail: string,
+  extra: { instance?: string | undefined; requestId?: string | undefined } = {},
+): Response {
+  const body = problemBody(code, detail, extra);
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
+  if (extra.requestId) headers['x-request-id'] = extra.requestId;
+  return new Response(JSON.stringify(body), { status: body.status, headers });
+}
+
+export interface ErrorHandlerOptions {
+  logger: Logger;
+  /** Secret values scrubbed from every detail and issue message. @default none */
+  secrets?: (() => readonly string[]) | undefined;
+}
+
+/** Reads the request id the request-id middleware stored. */
+export function requestIdOf(c: Context): string | undefined {
+  return c.get('requestId' as never) as string | undefined;
+}
+
+/** Sends a problem for `code` from inside a handler or middleware. */
+export function sendProblem(
+  c: Context,
+  code: ErrorCode,
+  detail: string,
+  issues?: readonly ValidationIssue[],
+  secrets: readonly string[] = [],
+): Response {
+  const requestId = requestIdOf(c);
+  const scrub = (s: string) => (secrets.length > 0 ? scrubSecrets(s, secrets) : s);
+  const body = problemBody(code, scrub(detail), {
+    instance: c.req.path,
+    requestId,
+    issues: issues?.map((i) => ({ ...i, message: scrub(i.message) })),
+  });
+  return c.body(JSON.stringify(body), body.status as 400, {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+  });
+}
+
+/** The app's one `onError`: every failure becomes RFC 9457 problem+json with a §7 code and the request id. */
+export function createErrorHandler({ logger, secrets = () => [] }: ErrorHandlerOptions): ErrorHandler {
+  return (error, c) => {
+    const mapped = toProblem(error);
+    const list = secrets();
+    if (!mapped.expected) {
+      logger.error('request failed', {
+        request_id: requestIdOf(c),
+        method: c.req.method,
+        path: c.req.path,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    }
+    return sendProblem(c, mapped.code, mapped.detail, mapped.issues, list);
+  };
+}
