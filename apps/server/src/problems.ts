@@ -1,6 +1,4 @@
 import { STATUS_CODES } from 'node:http';
-import { ACTOR_API_CODES, ActorError } from '@mcpproxy/actor';
-import { ConfigError, type ConfigErrorCode } from '@mcpproxy/configsvc';
 import {
   ERROR_STATUS,
   type ErrorCode,
@@ -8,10 +6,9 @@ import {
   type Problem,
   scrubSecrets,
   toValidationIssues,
-  UpstreamError,
   type ValidationIssue,
 } from '@mcpproxy/contracts';
-import { ManagementError } from '@mcpproxy/management';
+import { toManagementError } from '@mcpproxy/management';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
@@ -32,21 +29,6 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.issues = options.issues;
   }
-}
-
-/** The API code of each config service code. */
-const CONFIG_API_CODES: Readonly<Record<ConfigErrorCode, ErrorCode>> = {
-  INVALID_CONFIG: 'INVALID_CONFIG',
-  CONFLICT: 'CONFLICT',
-  READ_ONLY: 'READ_ONLY',
-  MANAGEMENT_DISABLED: 'MANAGEMENT_DISABLED',
-  CONFIG_WRITE_FAILED: 'INTERNAL',
-  CONFIG_READ_FAILED: 'INTERNAL',
-  CLOSED: 'INTERNAL',
-};
-
-function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_STATUS, code);
 }
 
 function httpStatusCode(status: number): ErrorCode {
@@ -77,20 +59,12 @@ export interface MappedError {
   expected: boolean;
 }
 
+const LIBRARY_ERRORS = new Set(['ManagementError', 'ConfigError', 'ActorError', 'UpstreamError']);
+
 /** Maps any thrown value to an API code (DESIGN §7). Unknown errors become `INTERNAL` with a generic detail. */
 export function toProblem(error: unknown): MappedError {
   if (error instanceof ApiError)
     return { code: error.code, detail: error.message, issues: error.issues, expected: true };
-  if (error instanceof ConfigError) {
-    const code = CONFIG_API_CODES[error.code];
-    return { code, detail: error.message, issues: error.issues, expected: code !== 'INTERNAL' };
-  }
-  if (error instanceof ActorError) return { code: ACTOR_API_CODES[error.code], detail: error.message, expected: true };
-  if (error instanceof UpstreamError) {
-    const code: ErrorCode =
-      error.code === 'CALL_TIMEOUT' || error.code === 'INIT_TIMEOUT' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNAVAILABLE';
-    return { code, detail: error.message, expected: true };
-  }
   if (error instanceof ZodError || (error instanceof Error && error.name === 'ZodError' && 'issues' in error)) {
     return {
       code: 'BAD_REQUEST',
@@ -102,13 +76,11 @@ export function toProblem(error: unknown): MappedError {
   if (error instanceof HTTPException) {
     return { code: httpStatusCode(error.status), detail: error.message || 'request failed', expected: true };
   }
-  // ManagementError (or the same class from another copy of the package): its code is already an API code.
-  if (error instanceof ManagementError || (error instanceof Error && error.name === 'ManagementError')) {
-    const code = (error as { code?: unknown }).code;
-    if (isErrorCode(code)) {
-      const issues = (error as { issues?: readonly ValidationIssue[] | undefined }).issues;
-      return { code, detail: error.message, issues, expected: code !== 'INTERNAL' };
-    }
+  // Library errors (management, config, actor, upstream) carry closed codes; management owns their mapping to
+  // API codes, so REST and MCP answer alike. Matched by name too, since tests may load a second copy of a package.
+  if (error instanceof Error && LIBRARY_ERRORS.has(error.name)) {
+    const mapped = toManagementError(error);
+    return { code: mapped.code, detail: mapped.message, issues: mapped.issues, expected: mapped.code !== 'INTERNAL' };
   }
   return { code: 'INTERNAL', detail: 'internal error', expected: false };
 }
