@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type BusEvent, type Clock, type EventEnvelope, type EventType, systemClock } from '@mcpproxy/contracts';
+import {
+  type BusEvent,
+  type Clock,
+  type EventEnvelope,
+  type EventType,
+  SERVER_EVENT_TYPES,
+  systemClock,
+} from '@mcpproxy/contracts';
 import mitt, { type Emitter } from 'mitt';
 import { Ring } from './ring.js';
 import { BoundedQueue, type EventStream } from './stream.js';
@@ -65,18 +72,10 @@ export interface EventBus {
 
 type Events = { [K in EventType]: EventEnvelope<K> };
 
-/** Server changes that alter a ServerSummary and so feed the `servers_changed` coalescer. */
-const SERVER_CHANGE_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'server_state_changed',
-  'server_config_changed',
-  'server_auto_disabled',
-  'server_group_updated',
-  'connection_established',
-  'connection_lost',
-  'tools_updated',
-  'circuit_state_changed',
-  'tool_quarantine_changed',
-]);
+/** Server changes that alter a ServerSummary and so feed the `servers_changed` coalescer (`tool_called` does not). */
+const SERVER_CHANGE_TYPES: ReadonlySet<EventType> = new Set<EventType>(
+  SERVER_EVENT_TYPES.filter((type) => type !== 'tool_called'),
+);
 
 /**
  * Creates the bus. Delivery is synchronous and in `seq` order: an event published from inside a listener is
