@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatValidationIssues } from '@mcpproxy/contracts';
-import { EXIT_CODES, exitCodeOf, type RunningServer, ServeError, serve, VERSION } from '@mcpproxy/server';
+import { EXIT_CODES, exitCodeOf, type RunningServer, ServeError, serve, serveStdio, VERSION } from '@mcpproxy/server';
 import { Command } from 'commander';
 
 /** Flags of `mcpproxy serve`. */
@@ -17,6 +17,8 @@ export interface ServeFlags {
   dataDir?: string | undefined;
   /** `--demo`: a data dir in `./.mcpproxy-demo` with server-everything as the one upstream. */
   demo?: boolean | undefined;
+  /** `--stdio`: serve the `/mcp` tool set over stdin/stdout (HTTP off unless `--listen` is given). */
+  stdio?: boolean | undefined;
 }
 
 /** Where the process's surroundings come from, so tests can run the command in-process. */
@@ -28,6 +30,9 @@ export interface ServeIo {
   exit(code: number): void;
   /** Subscribes to SIGINT/SIGTERM; returns an unsubscribe. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** MCP over stdio (`--stdio`): where JSON-RPC comes from and goes to. @default process.stdin / process.stdout */
+  stdin?: NodeJS.ReadableStream | undefined;
+  stdout?: NodeJS.WritableStream | undefined;
 }
 
 /** The data dir: `--data-dir`, else `MCPPROXY_DATA`, else `./.mcpproxy-demo` with `--demo`, else `~/.mcpproxy`. */
@@ -122,7 +127,9 @@ export async function runServe(flags: ServeFlags, io: ServeIo): Promise<RunningS
       const path = configPath ?? join(dataDir, 'mcp_config.json');
       if (await writeDemoConfig(path)) io.stderr.write(`mcpproxy: wrote the demo config ${path}\n`);
     }
-    running = await serve({ dataDir, configPath, listen: flags.listen, env: io.env });
+    // With --stdio the desktop client talks over stdin/stdout; HTTP stays off unless asked for.
+    const listen = flags.stdio ? (flags.listen ?? '') : flags.listen;
+    running = await serve({ dataDir, configPath, listen, env: io.env });
   } catch (error) {
     io.stderr.write(`mcpproxy: ${error instanceof Error ? error.message : String(error)}\n`);
     if (error instanceof ServeError && error.issues && error.issues.length > 0) {
@@ -135,14 +142,10 @@ export async function runServe(flags: ServeFlags, io: ServeIo): Promise<RunningS
   io.stderr.write(banner(running));
 
   let stopping = false;
-  const off = io.onSignal((signal) => {
-    if (stopping) {
-      io.stderr.write(`mcpproxy: ${signal} again, exiting now\n`);
-      io.exit(EXIT_CODES.ERROR);
-      return;
-    }
+  let off = () => {};
+  const shutdown = (why: string) => {
     stopping = true;
-    io.stderr.write(`mcpproxy: ${signal}, shutting down\n`);
+    io.stderr.write(`mcpproxy: ${why}, shutting down\n`);
     const force = setTimeout(() => {
       io.stderr.write('mcpproxy: shutdown took too long, exiting\n');
       io.exit(EXIT_CODES.ERROR);
@@ -153,7 +156,32 @@ export async function runServe(flags: ServeFlags, io: ServeIo): Promise<RunningS
       off();
       io.exit(EXIT_CODES.OK);
     });
+  };
+  off = io.onSignal((signal) => {
+    if (stopping) {
+      io.stderr.write(`mcpproxy: ${signal} again, exiting now\n`);
+      io.exit(EXIT_CODES.ERROR);
+      return;
+    }
+    shutdown(signal);
   });
+
+  if (flags.stdio) {
+    // stdout carries nothing but JSON-RPC; the banner and logs are on stderr. The client closing stdin ends the run.
+    const { management, bus, config, logger } = running.services;
+    const stdio = await serveStdio({
+      management,
+      bus,
+      config,
+      logger,
+      stdin: io.stdin ?? process.stdin,
+      stdout: io.stdout ?? process.stdout,
+      version: VERSION,
+    });
+    void stdio.closed.then(() => {
+      if (!stopping) shutdown('stdin closed');
+    });
+  }
   return running;
 }
 
@@ -183,6 +211,10 @@ export function serveCommand(io: () => ServeIo = processIo): Command {
     .option('-l, --listen <host:port>', 'listen address, e.g. 127.0.0.1:8080 ("" = no HTTP)')
     .option('--data-dir <dir>', 'data dir (default: $MCPPROXY_DATA or ~/.mcpproxy)')
     .option('--demo', 'run the demo: ./.mcpproxy-demo with @modelcontextprotocol/server-everything as upstream')
+    .option(
+      '--stdio',
+      'serve the /mcp tool set over stdin/stdout for desktop MCP clients (logs on stderr; HTTP off unless --listen)',
+    )
     .action(async (flags: ServeFlags) => {
       await runServe(flags, io());
     });

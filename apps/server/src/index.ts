@@ -8,6 +8,16 @@ export type { DataDirLock, LockOptions } from './lock.js';
 export { acquireLock } from './lock.js';
 export type { AppLogger, LoggerOptions, LogLevel } from './logger.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
+export type {
+  McpEndpointStats,
+  McpEndpoints,
+  McpEndpointsOptions,
+  SessionEndReason,
+  SessionTableStats,
+  StdioMcpOptions,
+  StdioMcpServer,
+} from './mcp/index.js';
+export { ALL_SEPARATOR, createMcpEndpoints, serveStdio, splitAllName } from './mcp/index.js';
 export type { Metrics, MetricsOptions, MetricsViewSource } from './metrics.js';
 export { createMetrics } from './metrics.js';
 export type { MappedError } from './problems.js';

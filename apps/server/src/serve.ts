@@ -30,6 +30,7 @@ import { type FileApprovalsStore, openApprovalsStore } from './approvals-store.j
 import { errnoOf, isPermissionError, ServeError } from './exit-codes.js';
 import { acquireLock, type DataDirLock } from './lock.js';
 import { type AppLogger, createLogger, type LogLevel } from './logger.js';
+import { createMcpEndpoints, type McpEndpoints } from './mcp/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { problemBody } from './problems.js';
 import { type BoundAddress, createSecurity, type Security } from './security.js';
@@ -62,7 +63,10 @@ export interface ServeOptions {
   clock?: Clock | undefined;
   /** Watch the config file for hand edits. @default true */
   watchConfig?: boolean | undefined;
-  /** Mount point of the MCP endpoints (see `createHttpApp`). @default none */
+  /**
+   * Mounts MCP endpoints in place of the built-in ones (`/mcp`, `/mcp/all`, `/mcp/servers/{name}`); called with the
+   * app after the Host/Origin/key middleware. @default the built-in endpoints
+   */
   mcp?: ((app: HttpApp) => void) | undefined;
   /** Period of the `system_metrics` event; `0` turns it off. @default 10000 */
   systemMetricsIntervalMs?: number | undefined;
@@ -86,6 +90,7 @@ export interface ServerServices {
   metrics: Metrics;
   security: Security;
   approvals: FileApprovalsStore;
+  mcp: McpEndpoints;
   app: HttpApp;
   logger: Logger;
 }
@@ -343,6 +348,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
     cleanups.push(() => metrics.close());
 
+    const mcpEndpoints = createMcpEndpoints({
+      management,
+      supervisor,
+      bus: eventBus,
+      config: cfgService,
+      clock,
+      env,
+      logger: child('mcp'),
+      version: VERSION,
+    });
+    cleanups.push(() => mcpEndpoints.close());
+
     let ready = false;
     const app = createHttpApp({
       management,
@@ -355,7 +372,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       logger: child('http'),
       ready: () => ready,
       version: VERSION,
-      mcp,
+      mcp: mcp ?? ((a) => void a.route('/', mcpEndpoints.routes)),
     });
 
     // ------------------------------------------------------------ listen
@@ -478,6 +495,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       // Live clients get 1001 while actors stop their upstreams (and process groups) in parallel.
       await Promise.all([
         step('live', () => broadcaster.close()),
+        step('mcp', () => mcpEndpoints.close()),
         step('actors', () => supervisor.close({ deadlineMs: Math.max(500, shutdownTimeoutMs - 1_000) })),
       ]);
       // Whatever request is still open (a tool call that just failed with STOPPED is on its way out) is cut now.
@@ -514,6 +532,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         metrics,
         security,
         approvals,
+        mcp: mcpEndpoints,
         app,
         logger,
       },

@@ -1,0 +1,237 @@
+import type { Supervisor } from '@mcpproxy/actor';
+import type { ConfigService } from '@mcpproxy/configsvc';
+import { type Clock, type Logger, silentLogger, systemClock } from '@mcpproxy/contracts';
+import type { EventBus } from '@mcpproxy/events';
+import type { ManagementService } from '@mcpproxy/management';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { Hono } from 'hono';
+import { createAllServer, createAllToolsCatalog } from './all-tools.js';
+import { admitServer, PassthroughSession } from './passthrough.js';
+import { createSearchServer } from './search-tools.js';
+import { SessionTable, type SessionTableStats } from './sessions.js';
+
+export { ALL_SEPARATOR, splitAllName } from './all-tools.js';
+export { QUARANTINE_OPERATIONS, toolAllowed, UPSTREAM_OPERATIONS } from './search-tools.js';
+export type { SessionEndReason, SessionTableStats } from './sessions.js';
+
+/** Collaborators and settings of {@link createMcpEndpoints}. */
+export interface McpEndpointsOptions {
+  /** Every `/mcp` tool and every `/mcp/all` call goes through it, as caller `{source: 'mcp'}`. */
+  management: ManagementService;
+  /** Actors: `/mcp/all`'s tool set, and `/mcp/servers/{name}` sessions (config, approvals, circuit, readiness). */
+  supervisor: Pick<Supervisor, 'getActor' | 'actors'>;
+  /** Change events (tool sets, gates, server states) and `tool_called` of `/mcp/servers` calls. */
+  bus: EventBus;
+  /** `tools_limit`, `call_tool_timeout` and the gates, read per call. */
+  config: Pick<ConfigService, 'snapshot'>;
+  /** @default silentLogger */
+  logger?: Logger | undefined;
+  /** Idle expiry, deadlines and debounces. @default systemClock */
+  clock?: Clock | undefined;
+  /**
+   * The proxy's environment (the app passes `process.env`): a `/mcp/servers/{name}` session of a stdio upstream
+   * starts its own process, which inherits only PATH, HOME, USER, LANG and TERM from it (plus the server's `env`).
+   * @default {}
+   */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** A session with nothing in flight, no open stream and no traffic for this long ends. @default 1_800_000 (30 min) */
+  sessionIdleMs?: number | undefined;
+  /** Sessions per endpoint; past it the least recently active idle session is evicted, else 503. @default 1000 */
+  maxSessions?: number | undefined;
+  /**
+   * Messages kept per session for `Last-Event-ID` resumption (SEP-1699); `0` = off. Off by default: with it on,
+   * every POST stream starts with a priming event, one more socket write per request. @default 0
+   */
+  eventBuffer?: number | undefined;
+  /** SSE `retry` hint in ms for resuming clients. @default 1000 */
+  retryIntervalMs?: number | undefined;
+  /** Window in which bursts of changes cause one `/mcp/all` `tools/list_changed`. @default 50 */
+  listChangedDebounceMs?: number | undefined;
+  /** SIGTERM → SIGKILL grace of a session's own stdio upstream. @default 2000 */
+  killGraceMs?: number | undefined;
+  /** Reported as `serverInfo.version` of `/mcp` and `/mcp/all`. @default '0.0.0' */
+  version?: string | undefined;
+}
+
+/** Session counters of each endpoint. */
+export interface McpEndpointStats {
+  mcp: SessionTableStats;
+  all: SessionTableStats;
+  servers: SessionTableStats;
+}
+
+/** The MCP endpoints, ready to mount. */
+export interface McpEndpoints {
+  /**
+   * Hono routes for `GET|POST|DELETE /mcp`, `/mcp/all` and `/mcp/servers/:name` (full paths: mount with
+   * `app.route('/', endpoints.routes)` after the Host/Origin/API-key middleware).
+   */
+  readonly routes: Hono;
+  stats(): McpEndpointStats;
+  /** Ends every session (aborting its upstream work) and unsubscribes. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Creates the three MCP endpoints of DESIGN §8 over Streamable HTTP (one SDK transport per session):
+ * `/mcp` (search-then-call and management tools), `/mcp/all` (every callable tool as `server__tool`, with
+ * `tools/list_changed`) and `/mcp/servers/{name}` (one upstream, transparently, through a dedicated upstream
+ * connection per session). Host/Origin/API-key checks are the app's middleware; mount after it.
+ */
+export function createMcpEndpoints({
+  management,
+  supervisor,
+  bus,
+  config,
+  logger = silentLogger,
+  clock = systemClock,
+  env = {},
+  sessionIdleMs = 1_800_000,
+  maxSessions = 1_000,
+  eventBuffer = 0,
+  retryIntervalMs = 1_000,
+  listChangedDebounceMs = 50,
+  killGraceMs = 2_000,
+  version = '0.0.0',
+}: McpEndpointsOptions): McpEndpoints {
+  const table = (label: string) =>
+    new SessionTable({ label, clock, logger, idleMs: sessionIdleMs, maxSessions, eventBuffer, retryIntervalMs });
+  const mcpTable = table('/mcp');
+  const allTable = table('/mcp/all');
+  const serverTable = table('/mcp/servers');
+  const catalog = createAllToolsCatalog({ supervisor, bus, clock, logger, debounceMs: listChangedDebounceMs });
+  const passthroughs = new Map<string, Set<PassthroughSession>>();
+  const searchDeps = { management, config, bus, logger, version };
+  const passDeps = { supervisor, bus, config, clock, logger, env, killGraceMs };
+
+  // A server that stops being reachable ends its sessions; an approval change makes them list again.
+  const offs = [
+    bus.subscribe('server_state_changed', (e) => {
+      const to = e.data.to;
+      if (e.server && (to === 'quarantined' || to === 'disabled' || to === 'stopped')) {
+        void serverTable.endKey(e.server, 'upstream_closed');
+      }
+    }),
+    bus.subscribe('tool_quarantine_changed', (e) => {
+      for (const p of (e.server && passthroughs.get(e.server)) || []) p.toolsChanged();
+    }),
+  ];
+
+  const routes = new Hono();
+  routes.all('/mcp', (c) =>
+    mcpTable.handle(c.req.raw, 'mcp', async (session) => {
+      const { server, close } = createSearchServer(searchDeps, session.signal);
+      await server.connect(session.transport);
+      return { close };
+    }),
+  );
+  routes.all('/mcp/all', (c) =>
+    allTable.handle(c.req.raw, 'all', async (session) => {
+      const { server, close } = createAllServer({ catalog, management, version }, session.signal);
+      await server.connect(session.transport);
+      return { close };
+    }),
+  );
+  routes.all('/mcp/servers/:name', (c) => {
+    const name = c.req.param('name');
+    return serverTable.handle(c.req.raw, name, (session) => {
+      const actor = admitServer(supervisor, name);
+      const pass = new PassthroughSession(actor, session, passDeps);
+      const set = passthroughs.get(name) ?? new Set<PassthroughSession>();
+      passthroughs.set(name, set);
+      set.add(pass);
+      return {
+        close: async (reason) => {
+          set.delete(pass);
+          if (set.size === 0 && passthroughs.get(name) === set) passthroughs.delete(name);
+          await pass.close(reason);
+        },
+      };
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      for (const off of offs) off();
+      catalog.close();
+      await Promise.all([mcpTable.close(), allTable.close(), serverTable.close()]);
+    })();
+    return closing;
+  };
+
+  return {
+    routes,
+    stats: () => ({ mcp: mcpTable.stats(), all: allTable.stats(), servers: serverTable.stats() }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Collaborators of {@link serveStdio}. */
+export interface StdioMcpOptions {
+  management: ManagementService;
+  bus: EventBus;
+  config: Pick<ConfigService, 'snapshot'>;
+  /** Where JSON-RPC comes in (the process's stdin). */
+  stdin: NodeJS.ReadableStream;
+  /** Where JSON-RPC goes out, and nothing else (the process's stdout). */
+  stdout: NodeJS.WritableStream;
+  /** @default silentLogger */
+  logger?: Logger | undefined;
+  /** @default '0.0.0' */
+  version?: string | undefined;
+}
+
+/** The `/mcp` tool set over stdio. */
+export interface StdioMcpServer {
+  /** Resolves when the client went away (stdin ended) or `close()` was called. */
+  readonly closed: Promise<void>;
+  /** Stops serving and aborts calls in flight. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves `/mcp`'s tool set over stdio for desktop clients (`mcpproxy serve --stdio`): nothing but JSON-RPC is
+ * written to `stdout` (logs belong on stderr). Ends when stdin ends.
+ */
+export async function serveStdio({
+  management,
+  bus,
+  config,
+  stdin,
+  stdout,
+  logger = silentLogger,
+  version = '0.0.0',
+}: StdioMcpOptions): Promise<StdioMcpServer> {
+  const abort = new AbortController();
+  const { server, close: closeServer } = createSearchServer({ management, config, bus, logger, version }, abort.signal);
+  const transport = new StdioServerTransport(stdin as never, stdout as never);
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      abort.abort(new Error('stdio MCP server closed'));
+      await closeServer();
+      resolveClosed();
+    })();
+    return closing;
+  };
+  transport.onclose = () => void close();
+  stdin.on('end', () => void close());
+  stdin.on('close', () => void close());
+  await server.connect(transport);
+  // server.connect replaced onclose with the SDK's; chain ours so a transport close also settles `closed`.
+  const sdkOnClose = transport.onclose;
+  transport.onclose = () => {
+    sdkOnClose?.();
+    void close();
+  };
+  logger.info('serving MCP over stdio');
+  return { closed, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, Logger, TimerHandle } from '@mcpproxy/contracts';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { createSessionEventStore } from './event-store.js';
+
+/** Why a session ended. */
+export type SessionEndReason = 'deleted' | 'expired' | 'evicted' | 'upstream_closed' | 'closed' | 'failed';
+
+/** What an endpoint attaches to a new session's transport. */
+export interface SessionBinding {
+  /** Called once when the session ends, for whatever reason; must not throw. */
+  close(reason: SessionEndReason): Promise<void> | void;
+}
+
+/** A live session of one endpoint. */
+export interface McpSession {
+  /** `Mcp-Session-Id` (set once `initialize` was accepted). */
+  readonly id: string | undefined;
+  /** The endpoint key (`mcp`, `all`, or the server name for `/mcp/servers/{name}`). */
+  readonly key: string;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  /** Aborted when the session ends: every upstream call made for it takes this signal. */
+  readonly signal: AbortSignal;
+  /** Ends the session (idempotent); later requests with its id get 404. */
+  end(reason: SessionEndReason): Promise<void>;
+}
+
+/** Refuses a new session before anything is created (e.g. an unknown upstream). */
+export class SessionRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SessionRefusal';
+  }
+}
+
+/** Counters of one endpoint's session table. */
+export interface SessionTableStats {
+  /** Sessions alive now. */
+  sessions: number;
+  /** Sessions ever opened. */
+  opened: number;
+  /** Ended by `DELETE`. */
+  deleted: number;
+  /** Ended after `sessionIdleMs` without activity. */
+  expired: number;
+  /** Evicted (least recently active idle session) to make room at `maxSessions`. */
+  evicted: number;
+  /** New sessions refused with 503 because every session was busy at `maxSessions`. */
+  rejected: number;
+}
+
+export interface SessionTableOptions {
+  /** Label in log lines. */
+  label: string;
+  clock: Clock;
+  logger: Logger;
+  /** A session with no request in flight, no open stream and no traffic for this long ends. */
+  idleMs: number;
+  /** Most sessions alive at once; past it the least recently active idle one is evicted, else 503. */
+  maxSessions: number;
+  /** Messages kept per session for `Last-Event-ID` resumption; `0` turns resumption off. */
+  eventBuffer: number;
+  /** SSE `retry` hint (ms) sent in priming events when resumption is on. */
+  retryIntervalMs: number;
+}
+
+const JSONRPC_HEADERS = { 'content-type': 'application/json' };
+
+/** A JSON-RPC error response with an HTTP status, as the SDK transport answers. */
+export function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), {
+    status,
+    headers: { ...JSONRPC_HEADERS, ...headers },
+  });
+}
+
+const isRequest = (m: JSONRPCMessage): m is JSONRPCMessage & { id: string | number; method: string } =>
+  'method' in m && 'id' in m;
+const isResponse = (m: JSONRPCMessage): m is JSONRPCMessage & { id: string | number } =>
+  ('result' in m || 'error' in m) && 'id' in m;
+
+function hasInitialize(body: unknown): boolean {
+  const one = (m: unknown) =>
+    typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'initialize' && 'id' in m;
+  return Array.isArray(body) ? body.some(one) : one(body);
+}
+
+class Session implements McpSession {
+  id: string | undefined;
+  readonly transport: WebStandardStreamableHTTPServerTransport;
+  readonly #abort = new AbortController();
+  readonly signal: AbortSignal = this.#abort.signal;
+  lastActive: number;
+  /** JSON-RPC requests from the client not yet answered. */
+  readonly pending = new Set<string | number>();
+  /** Open GET (standalone SSE) streams. */
+  streams = 0;
+  binding: SessionBinding | undefined;
+  #ended: Promise<void> | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly table: SessionTable,
+  ) {
+    this.lastActive = table.clock.now();
+    const { eventBuffer, retryIntervalMs } = table.options;
+    this.transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.id = id;
+        table.register(this);
+      },
+      onsessionclosed: () => this.end('deleted'),
+      ...(eventBuffer > 0 ? { eventStore: createSessionEventStore(eventBuffer), retryInterval: retryIntervalMs } : {}),
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0 || this.streams > 0;
+  }
+
+  /** Wraps the transport's message hooks (after the endpoint connected) to track requests in flight. */
+  track(): void {
+    const t = this.transport;
+    const inner = t.onmessage;
+    t.onmessage = (message, extra) => {
+      this.lastActive = this.table.clock.now();
+      if (isRequest(message)) this.pending.add(message.id);
+      else if ('method' in message && message.method === 'notifications/cancelled') {
+        const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
+        if (id !== undefined) this.pending.delete(id);
+      }
+      inner?.(message, extra);
+    };
+    const send = t.send.bind(t);
+    t.send = (message, options) => {
+      this.lastActive = this.table.clock.now();
+      if (isResponse(message)) this.pending.delete(message.id);
+      return send(message, options);
+    };
+  }
+
+  async request(req: Request, parsedBody?: unknown): Promise<Response> {
+    this.lastActive = this.table.clock.now();
+    const res = await this.transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
+    if (req.method !== 'GET' || res.status !== 200 || !res.body) return res;
+    return this.watchStream(res);
+  }
+
+  /** A standalone SSE stream keeps the session from expiring while it is open. */
+  private watchStream(res: Response): Response {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    this.streams++;
+    let open = true;
+    const done = () => {
+      if (!open) return;
+      open = false;
+      this.streams--;
+      this.lastActive = this.table.clock.now();
+    };
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { value, done: finished } = await reader.read();
+          if (finished) {
+            done();
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (error) {
+          done();
+          controller.error(error);
+        }
+      },
+      cancel: (reason) => {
+        done();
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+
+  end(reason: SessionEndReason): Promise<void> {
+    this.#ended ??= (async () => {
+      this.#abort.abort(new Error(`session ended (${reason})`));
+      this.table.unregister(this, reason);
+      try {
+        await this.binding?.close(reason);
+      } catch (error) {
+        this.table.options.logger.warn('mcp session close failed', {
+          endpoint: this.table.options.label,
+          error: String(error),
+        });
+      }
+      await this.transport.close().catch(() => {});
+    })();
+    return this.#ended;
+  }
+}
+
+/**
+ * The sessions of one MCP endpoint: routes a request to its session's transport, answers 400 for a non-initialize
+ * request without `Mcp-Session-Id`, 404 for an unknown or ended session, creates a session on `initialize`, bounds
+ * the table (evicting the least recently active idle session, else 503), and ends idle sessions on the clock.
+ */
+export class SessionTable {
+  readonly clock: Clock;
+  readonly #sessions = new Map<string, Session>();
+  /** Sessions created but not yet initialized (so `close()` can reach them). */
+  readonly #starting = new Set<Session>();
+  #sweep: TimerHandle | undefined;
+  #closed = false;
+  readonly #stats = { opened: 0, deleted: 0, expired: 0, evicted: 0, rejected: 0 };
+
+  constructor(readonly options: SessionTableOptions) {
+    this.clock = options.clock;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  stats(): SessionTableStats {
+    return { sessions: this.#sessions.size, ...this.#stats };
+  }
+
+  /** Every live session (for fan-out such as `tools/list_changed`). */
+  sessions(): IterableIterator<McpSession> {
+    return this.#sessions.values();
+  }
+
+  /**
+   * Handles one HTTP request of the endpoint `key`. `open` attaches the endpoint to a new session's transport
+   * (and may throw a {@link SessionRefusal}); it runs only for an `initialize` without a session id.
+   */
+  async handle(
+    req: Request,
+    key: string,
+    open: (session: McpSession) => Promise<SessionBinding> | SessionBinding,
+  ): Promise<Response> {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
+      return jsonRpcError(405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
+    }
+    if (this.#closed) return jsonRpcError(503, -32000, 'Service Unavailable: shutting down');
+    const sid = req.headers.get('mcp-session-id');
+    if (sid !== null) {
+      const session = this.#sessions.get(sid);
+      if (!session || session.key !== key) return jsonRpcError(404, -32001, 'Session not found');
+      return session.request(req);
+    }
+    if (method !== 'POST') return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    let body: unknown;
+    try {
+      body = await req.json();
+    } catch {
+      return jsonRpcError(400, -32700, 'Parse error: the body is not JSON');
+    }
+    if (!hasInitialize(body)) {
+      return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    }
+    if (!this.admit()) {
+      this.#stats.rejected++;
+      return jsonRpcError(503, -32000, 'Service Unavailable: too many MCP sessions, retry later', {
+        'retry-after': '5',
+      });
+    }
+    const session = new Session(key, this);
+    this.#starting.add(session);
+    try {
+      session.binding = await open(session);
+    } catch (error) {
+      this.#starting.delete(session);
+      await session.transport.close().catch(() => {});
+      if (error instanceof SessionRefusal) return jsonRpcError(error.status, -32000, error.message);
+      throw error;
+    }
+    session.track();
+    let res: Response;
+    try {
+      res = await session.request(req, body);
+    } finally {
+      this.#starting.delete(session);
+    }
+    // Not initialized (a malformed initialize, an unsupported header…): nothing to keep.
+    if (session.id === undefined) void session.end('failed');
+    return res;
+  }
+
+  /** Called by a session once `initialize` gave it an id. */
+  register(session: Session): void {
+    if (session.id === undefined) return;
+    this.#sessions.set(session.id, session);
+    this.#stats.opened++;
+    this.options.logger.debug('mcp session opened', { endpoint: this.options.label, key: session.key });
+    this.armSweep();
+  }
+
+  unregister(session: Session, reason: SessionEndReason): void {
+    this.#starting.delete(session);
+    if (session.id === undefined || this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    if (reason === 'deleted' || reason === 'expired' || reason === 'evicted') this.#stats[reason]++;
+    this.options.logger.debug('mcp session ended', { endpoint: this.options.label, key: session.key, reason });
+    if (this.#sessions.size === 0) this.disarmSweep();
+  }
+
+  /** Makes room for one more session: true when there is (or now is) room. */
+  private admit(): boolean {
+    if (this.#sessions.size + this.#starting.size < this.options.maxSessions) return true;
+    let victim: Session | undefined;
+    for (const s of this.#sessions.values()) {
+      if (!s.busy && (!victim || s.lastActive < victim.lastActive)) victim = s;
+    }
+    if (!victim) return false;
+    void victim.end('evicted');
+    return true;
+  }
+
+  private armSweep(): void {
+    if (this.#sweep !== undefined || this.#closed) return;
+    const every = Math.max(10, Math.min(60_000, Math.floor(this.options.idleMs / 4)));
+    this.#sweep = this.clock.setTimeout(() => {
+      this.#sweep = undefined;
+      this.expire();
+      if (this.#sessions.size > 0) this.armSweep();
+    }, every);
+  }
+
+  private disarmSweep(): void {
+    this.clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /** Ends every idle session past `idleMs`. */
+  expire(): void {
+    const now = this.clock.now();
+    for (const s of [...this.#sessions.values()]) {
+      if (!s.busy && now - s.lastActive >= this.options.idleMs) void s.end('expired');
+    }
+  }
+
+  /** Ends one session by id (tests, admin). */
+  async endSession(id: string, reason: SessionEndReason = 'closed'): Promise<boolean> {
+    const s = this.#sessions.get(id);
+    if (!s) return false;
+    await s.end(reason);
+    return true;
+  }
+
+  /** Ends every session of `key` (e.g. a server that was disabled, quarantined or removed). */
+  async endKey(key: string, reason: SessionEndReason): Promise<void> {
+    await Promise.all([...this.#sessions.values()].filter((s) => s.key === key).map((s) => s.end(reason)));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.disarmSweep();
+    await Promise.all([...this.#sessions.values(), ...this.#starting].map((s) => s.end('closed')));
+  }
+}
