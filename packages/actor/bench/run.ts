@@ -10,6 +10,7 @@ import {
   type UpstreamConnector,
 } from '@mcpproxy/contracts';
 import { createEventBus } from '@mcpproxy/events';
+import { createScriptedConnector, echoTool, FakeConnection, sumTool } from '@mcpproxy/testkit';
 import {
   actorSettings,
   type ConfigSource,
@@ -17,7 +18,6 @@ import {
   createSupervisor,
   type ServerActor,
 } from '../src/index.js';
-import { createScriptedConnector, echoTool, FakeConnection, sumTool } from '../test/helpers/connector.js';
 
 const tools = [echoTool, sumTool];
 

@@ -1,22 +1,13 @@
 import { UpstreamError } from '@mcpproxy/contracts';
+import { createScriptedConnector, type FakeConnection, flush } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { ACTOR_API_CODES, ActorError, createServerActor } from '../src/index.js';
-import { createScriptedConnector, type FakeConnection } from './helpers/connector.js';
-import { flush, record } from './helpers/events.js';
-import { fakeWorld, server, settings } from './helpers/setup.js';
+import { fakeActor, fakeWorld, server } from './helpers/setup.js';
 
 async function ready(serverInput: Parameters<typeof server>[0] = {}) {
-  const { clock, bus } = fakeWorld();
-  const events = record(bus);
-  const connector = createScriptedConnector();
-  const actor = createServerActor('alpha', {
-    config: { server: server(serverInput), settings: settings() },
-    connector,
-    bus,
-    clock,
-  });
-  await actor.start();
-  return { clock, events, actor, connector, conn: connector.last() };
+  const world = fakeActor({ server: serverInput });
+  await world.actor.start();
+  return { ...world, conn: world.connector.last() };
 }
 
 const hang = (conn: FakeConnection) => {

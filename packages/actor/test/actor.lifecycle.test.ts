@@ -1,26 +1,15 @@
 import { ServerSummarySchema, UpstreamError } from '@mcpproxy/contracts';
+import { createScriptedConnector, flush, manual, type ScriptedConnector } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { createServerActor, type ServerActorOptions } from '../src/index.js';
-import { createScriptedConnector, manual, type ScriptedConnector } from './helpers/connector.js';
-import { flush, record } from './helpers/events.js';
-import { fakeWorld, server, settings } from './helpers/setup.js';
+import { createServerActor } from '../src/index.js';
+import { type FakeActorOptions, fakeActor, fakeWorld, server, settings } from './helpers/setup.js';
 
 function setup(
   connector: ScriptedConnector = createScriptedConnector(),
-  overrides: Partial<ServerActorOptions> = {},
+  overrides: Omit<FakeActorOptions, 'connector' | 'server'> = {},
   serverInput: Parameters<typeof server>[0] = {},
 ) {
-  const { clock, bus } = fakeWorld();
-  const events = record(bus);
-  const actor = createServerActor('alpha', {
-    config: { server: server(serverInput), settings: settings() },
-    connector,
-    bus,
-    clock,
-    random: () => 0.5,
-    ...overrides,
-  });
-  return { clock, bus, events, actor, connector };
+  return fakeActor({ connector, server: serverInput, random: () => 0.5, ...overrides });
 }
 
 describe('ServerActor lifecycle', () => {
@@ -130,9 +119,9 @@ describe('ServerActor lifecycle', () => {
     ['ready', 'stopped'],
     ['error', 'stopped'],
   ] as const)('goes from %s to %s, leaving no timer behind', async (from, to) => {
-    const connector = createScriptedConnector([
-      from === 'connecting' ? { kind: 'hang' } : from === 'error' ? { kind: 'fail' } : { kind: 'ok' },
-    ]);
+    const connector = createScriptedConnector({
+      steps: [from === 'connecting' ? { kind: 'hang' } : from === 'error' ? { kind: 'fail' } : { kind: 'ok' }],
+    });
     const { actor, clock, events } = setup(connector, {
       config: {
         server: server(),
@@ -210,9 +199,9 @@ describe('ServerActor lifecycle', () => {
   });
 
   it('turns a failed connect into an error state, never an exception at the caller', async () => {
-    const connector = createScriptedConnector([
-      { kind: 'fail', error: new UpstreamError('COMMAND_NOT_FOUND', 'spawn nope ENOENT') },
-    ]);
+    const connector = createScriptedConnector({
+      steps: [{ kind: 'fail', error: new UpstreamError('COMMAND_NOT_FOUND', 'spawn nope ENOENT') }],
+    });
     const { actor, events } = setup(connector);
     await expect(actor.start()).resolves.toBeUndefined();
     expect(actor.getState()).toMatchObject({ state: 'error', last_error: 'spawn nope ENOENT', retry_count: 1 });
@@ -224,7 +213,7 @@ describe('ServerActor lifecycle', () => {
 
   it('fails a connect that hangs past init_timeout and aborts its signal', async () => {
     const handle = manual();
-    const connector = createScriptedConnector([{ kind: 'manual', handle }]);
+    const connector = createScriptedConnector({ steps: [{ kind: 'manual', handle }] });
     const { actor, clock, events } = setup(connector);
     const started = actor.start();
     await flush();
@@ -247,7 +236,7 @@ describe('ServerActor lifecycle', () => {
   });
 
   it('uses the server init_timeout over the global one', async () => {
-    const connector = createScriptedConnector([{ kind: 'hang', honourAbort: false }]);
+    const connector = createScriptedConnector({ steps: [{ kind: 'hang', honourAbort: false }] });
     const { actor, clock } = setup(connector, {}, { init_timeout: 300 });
     void actor.start();
     await clock.advanceAsync(300);
@@ -256,7 +245,7 @@ describe('ServerActor lifecycle', () => {
   });
 
   it.each(['stop', 'disable', 'update'] as const)('aborts an in-flight connect at once on %s', async (command) => {
-    const connector = createScriptedConnector([{ kind: 'hang', honourAbort: false }]);
+    const connector = createScriptedConnector({ steps: [{ kind: 'hang', honourAbort: false }] });
     const { actor, clock } = setup(connector);
     const started = actor.start();
     await flush();
@@ -326,7 +315,7 @@ describe('ServerActor lifecycle', () => {
   });
 
   it('closes idempotently, settles waiting starts and ignores later commands', async () => {
-    const connector = createScriptedConnector([{ kind: 'hang' }]);
+    const connector = createScriptedConnector({ steps: [{ kind: 'hang' }] });
     const { actor, clock, events } = setup(connector);
     const started = actor.start();
     await flush();
@@ -361,7 +350,7 @@ describe('ServerActor lifecycle', () => {
   });
 
   it('keeps the stderr tail of the last connection once it is gone', async () => {
-    const { actor, connector } = setup();
+    const { actor, connector } = setup(createScriptedConnector({ stderr: ['fake stderr line'] }));
     await actor.start();
     expect(actor.stderrTail()).toEqual(['fake stderr line']);
     connector.last().kill();

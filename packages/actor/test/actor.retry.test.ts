@@ -1,28 +1,24 @@
 import { UpstreamError, type UpstreamTool } from '@mcpproxy/contracts';
+import {
+  createScriptedConnector,
+  type EventRecorder,
+  echoTool,
+  flush,
+  type ScriptedConnector,
+} from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { type ActorSettings, backoffDelay, createServerActor } from '../src/index.js';
-import { createScriptedConnector, echoTool, type ScriptedConnector } from './helpers/connector.js';
-import { flush, record } from './helpers/events.js';
-import { fakeWorld, server, settings } from './helpers/setup.js';
+import { fakeActor, fakeWorld, server, settings } from './helpers/setup.js';
 
 function setup(connector: ScriptedConnector, overrides: Partial<ActorSettings> = {}, random: () => number = () => 0.5) {
-  const { clock, bus } = fakeWorld();
-  const events = record(bus);
-  const actor = createServerActor('alpha', {
-    config: { server: server(), settings: settings(overrides) },
-    connector,
-    bus,
-    clock,
-    random,
-  });
-  return { clock, events, actor, connector };
+  return fakeActor({ connector, settings: overrides, random });
 }
 
 const failing = () =>
-  createScriptedConnector([], { kind: 'fail', error: new UpstreamError('CONNECT_FAILED', 'refused') });
+  createScriptedConnector({ fallback: { kind: 'fail', error: new UpstreamError('CONNECT_FAILED', 'refused') } });
 
 /** Milliseconds from the error event to its scheduled retry. */
-function delays(events: ReturnType<typeof record>): number[] {
+function delays(events: EventRecorder): number[] {
   return events
     .of('server_state_changed')
     .filter((e) => e.data.to === 'error')
@@ -144,7 +140,7 @@ describe('ServerActor retries', () => {
   });
 
   it('resets the failure count after a successful connect', async () => {
-    const connector = createScriptedConnector([{ kind: 'fail' }, { kind: 'fail' }, { kind: 'ok' }]);
+    const connector = createScriptedConnector({ steps: [{ kind: 'fail' }, { kind: 'fail' }, { kind: 'ok' }] });
     const { actor, clock } = setup(connector, { retry: { initial_delay: 100, max_delay: 100, max_retries: 3 } });
     await actor.start();
     await clock.advanceAsync(200);

@@ -1,7 +1,7 @@
+import { echoTool, sumTool } from '@mcpproxy/testkit';
 import { toolHash as upstreamToolHash } from '@mcpproxy/upstream';
 import { describe, expect, it } from 'vitest';
 import { toolHash } from '../src/index.js';
-import { echoTool, sumTool } from './helpers/connector.js';
 
 describe('toolHash', () => {
   it('gives the same pins as @mcpproxy/upstream, so either side can judge a listing', () => {

@@ -1,6 +1,7 @@
+import { everythingEntry, startEverythingHttp } from '@mcpproxy/testkit';
 import type { Connection } from '@mcpproxy/upstream';
 import { describe, expect, it } from 'vitest';
-import { everythingEntry, realActor, serverConfig, startEverythingHttp } from './helpers/real.js';
+import { realActor, serverConfig } from './helpers/real.js';
 
 const textOf = (result: { content: unknown[] }) =>
   result.content.map((c) => (c as { text?: string }).text ?? '').join('');
@@ -26,7 +27,7 @@ describe('ServerActor against @modelcontextprotocol/server-everything', () => {
   it('reaches ready over Streamable HTTP, lists tools and echo answers', async () => {
     await using upstream = await startEverythingHttp();
     await using real = realActor(
-      serverConfig({ name: 'everything-http', protocol: 'streamable-http', url: upstream.url }),
+      serverConfig({ name: 'everything-http', protocol: 'streamable-http', url: upstream.url() }),
     );
     const { actor, events } = real;
     await actor.start();

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '@mcpproxy/contracts';
+import { freePort } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { freePort, realActor, realSettings, serverConfig } from './helpers/real.js';
+import { realActor, realSettings, serverConfig } from './helpers/real.js';
 
 describe('ServerActor against failing real upstreams', () => {
   it('retries a command that exits at once with growing delays, then auto-disables it', async () => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixturePath } from '@mcpproxy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixture, realActor, serverConfig } from './helpers/real.js';
+import { realActor, serverConfig } from './helpers/real.js';
 
 describe('Rug pull against a real MCP server', () => {
   let dir: string;
@@ -17,7 +18,7 @@ describe('Rug pull against a real MCP server', () => {
     serverConfig({
       name: 'rug',
       command: process.execPath,
-      args: [fixture('rugpull-server.mjs')],
+      args: [fixturePath('rugpull-server.mjs')],
       env: { RUG_STATE: join(dir, 'starts'), RUG_MODE: mode },
     });
 

@@ -1,8 +1,13 @@
 import { type Config, type ConfigInput, type Logger, parseConfig, type ServerConfigInput } from '@mcpproxy/contracts';
+import {
+  createScriptedConnector,
+  type EventRecorder,
+  flush,
+  recordEvents,
+  type ScriptedConnector,
+} from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { type ConfigSource, createSupervisor } from '../src/index.js';
-import { createScriptedConnector, type ScriptedConnector } from './helpers/connector.js';
-import { flush, record } from './helpers/events.js';
 import { fakeWorld } from './helpers/setup.js';
 
 interface TestSource extends ConfigSource {
@@ -63,14 +68,14 @@ function memoryLogger() {
 
 function setup(servers: ServerConfigInput[], connector: ScriptedConnector = createScriptedConnector()) {
   const { clock, bus } = fakeWorld();
-  const events = record(bus);
+  const events = recordEvents(bus);
   const source = createSource(base(servers));
   const { logger, lines } = memoryLogger();
   const supervisor = createSupervisor({ config: source, bus, connector, clock, logger });
   return { clock, bus, events, source, supervisor, connector, lines };
 }
 
-const changes = (events: ReturnType<typeof record>, server?: string) =>
+const changes = (events: EventRecorder, server?: string) =>
   events
     .of('server_config_changed')
     .filter((e) => server === undefined || e.server === server)
@@ -106,7 +111,7 @@ describe('Supervisor', () => {
   });
 
   it('does not wait for connects while reconciling', async () => {
-    const connector = createScriptedConnector([], { kind: 'hang' });
+    const connector = createScriptedConnector({ fallback: { kind: 'hang' } });
     const { supervisor } = setup([stdio('a'), stdio('b')], connector);
     supervisor.start();
     await flush();

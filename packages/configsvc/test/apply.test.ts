@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { chmod, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Config } from '@mcpproxy/contracts';
 import { createEventBus } from '@mcpproxy/events';
+import { rejectionOf } from '@mcpproxy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigService, createConfigService } from '../src/index.js';
 import { readJson, server, tempDir } from './helpers.js';
@@ -19,14 +20,7 @@ afterEach(async () => {
   await cleanup();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, ConfigError);
 
 const names = (config: Config) => config.mcpServers.map((s) => s.name);
 const fileNames = async () => ((await readJson(file)).mcpServers as Array<{ name: string }>).map((s) => s.name);

@@ -2,44 +2,12 @@ import { type FSWatcher, watch } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { type BusEvent, parseServerConfig, type ServerConfig } from '@mcpproxy/contracts';
-import type { EventStream } from '@mcpproxy/events';
+import { parseServerConfig, type ServerConfig } from '@mcpproxy/contracts';
 
 /** A fresh directory under the OS temp dir; `cleanup` removes it. */
 export async function tempDir(): Promise<{ dir: string; file: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'configsvc-'));
   return { dir, file: join(dir, 'mcp_config.json'), cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** Polls `check` until it returns a truthy value; fails after `timeout` ms. Waits for a condition, never a pace. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  { timeout = 5_000, what = 'condition' } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** The next event of a bus stream, or a failure after `timeout` ms. */
-export async function nextEvent(stream: EventStream, timeout = 5_000): Promise<BusEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const event = await Promise.race([
-      stream.next(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no event within ${timeout} ms`)), timeout);
-      }),
-    ]);
-    if (!event) throw new Error('stream closed');
-    return event;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Saves `content` the way most editors do: a new file renamed over the old one (one watch event). */

@@ -1,9 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { createFakeClock } from '@mcpproxy/contracts';
 import { createEventBus } from '@mcpproxy/events';
+import { nextEvent, waitFor } from '@mcpproxy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, createConfigService } from '../src/index.js';
-import { handEdit, nextEvent, server, tempDir, waitFor, witness } from './helpers.js';
+import { handEdit, server, tempDir, witness } from './helpers.js';
 
 let file: string;
 let cleanup: () => Promise<void>;

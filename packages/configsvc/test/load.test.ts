@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultConfig, parseConfig } from '@mcpproxy/contracts';
+import { rejectionOf } from '@mcpproxy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, createConfigService } from '../src/index.js';
 import { readJson, server, tempDir } from './helpers.js';
@@ -13,14 +14,8 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-async function startError(options: Parameters<typeof createConfigService>[0]): Promise<ConfigError> {
-  const error = await createConfigService(options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
+const startError = (options: Parameters<typeof createConfigService>[0]) =>
+  rejectionOf(createConfigService(options), ConfigError);
 
 describe('loading', () => {
   it('creates a valid default config on first run', async () => {

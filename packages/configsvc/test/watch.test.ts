@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { type BusEvent, createFakeClock, systemClock } from '@mcpproxy/contracts';
 import { createEventBus, type EventBus, type EventStream } from '@mcpproxy/events';
+import { nextEvent, waitFor } from '@mcpproxy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ConfigService, createConfigService } from '../src/index.js';
-import { handEdit, nextEvent, readJson, server, tempDir, waitFor, witness } from './helpers.js';
+import { handEdit, readJson, server, tempDir, witness } from './helpers.js';
 
 let file: string;
 let cleanup: () => Promise<void>;

@@ -43,7 +43,7 @@ describe('bulk operations', () => {
     expect(s.events.of('config_reloaded').length).toBe(saves + 1);
     await Promise.all(['a', 'b', 'c'].map((n) => s.reach(n, 'ready')));
     expect(s.json().mcpServers.find((e) => e.name === 'q')).toMatchObject({ enabled: false, quarantined: true });
-    expect(s.connector.connects('q')).toBe(0);
+    expect(s.connector.attempts('q')).toBe(0);
   });
 
   it('restarts a group in parallel, continuing past servers that cannot restart', async () => {
@@ -54,9 +54,9 @@ describe('bulk operations', () => {
     const result = await s.mgmt.restartAll({ group: 'ops' }, human);
     expect(result).toMatchObject({ total: 3, successful: 2, failed: 1 });
     expect(result.results.off).toEqual({ ok: false, error: expect.stringMatching(/disabled/) });
-    expect(s.connector.connects('b')).toBe(2);
-    expect(s.connector.connects('c')).toBe(2);
-    expect(s.connector.connects('a')).toBe(1);
+    expect(s.connector.attempts('b')).toBe(2);
+    expect(s.connector.attempts('c')).toBe(2);
+    expect(s.connector.attempts('a')).toBe(1);
   });
 
   it('answers zero servers for a group nobody is in', async () => {

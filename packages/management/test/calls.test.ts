@@ -1,18 +1,8 @@
-import type { ErrorCode } from '@mcpproxy/contracts';
+import { flush } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { ManagementError } from '../src/index.js';
-import { defaultTools } from './helpers/connector.js';
-import { createStack, type FakeClock, flush, human } from './helpers/stack.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    expect(error).toBeInstanceOf(ManagementError);
-    return (error as ManagementError).code;
-  }
-}
+import type { ManagementError } from '../src/index.js';
+import { codeOf, createStack, type FakeClock, human } from './helpers/stack.js';
+import { defaultTools } from './helpers/tools.js';
 
 describe('callTool', () => {
   it('answers a call, publishes one tool_called ok without arguments or results, and counts it', async () => {
@@ -82,10 +72,10 @@ describe('callTool', () => {
     expect(await codeOf(s.mgmt.callTool('a:crash', {}))).toBe('UPSTREAM_UNAVAILABLE');
     expect(await codeOf(s.mgmt.callTool('a:crash', {}))).toBe('UPSTREAM_UNAVAILABLE');
     expect(s.view.server('a')?.circuit).toBe('open');
-    const upstreamCalls = s.connector.last('a')?.calls.length;
+    const upstreamCalls = s.connector.last('a').calls.length;
     const error = await s.mgmt.callTool('a:echo', { message: 'x' }).catch((e: unknown) => e as ManagementError);
     expect(error).toMatchObject({ code: 'CIRCUIT_OPEN', status: 503 });
-    expect(s.connector.last('a')?.calls.length).toBe(upstreamCalls);
+    expect(s.connector.last('a').calls.length).toBe(upstreamCalls);
     expect(s.events.of('tool_called').map((e) => e.data.status)).toEqual(['error', 'error', 'rejected']);
     expect(s.mgmt.toolStats()).toEqual([
       expect.objectContaining({ name: 'a:crash', calls: 2, errors: 2 }),
@@ -126,7 +116,7 @@ describe('callTool', () => {
     await s.reach('a', 'ready');
     expect(await codeOf(s.mgmt.callTool('off:echo', {}))).toBe('UPSTREAM_UNAVAILABLE');
     const pending = s.events.next('tool_quarantine_changed', (e) => e.data.to === 'pending');
-    s.connector.last('a')?.changeTools([...defaultTools, { name: 'fresh', inputSchema: { type: 'object' } }]);
+    s.connector.last('a').changeTools([...defaultTools, { name: 'fresh', inputSchema: { type: 'object' } }]);
     await pending;
     expect(await codeOf(s.mgmt.callTool('a:fresh', {}))).toBe('CONFLICT');
     expect(s.events.of('tool_called').map((e) => `${e.server}:${e.data.tool}:${e.data.status}`)).toEqual([
@@ -202,7 +192,7 @@ describe('searchTools and the index', () => {
     const updated = s.events.next('tools_updated', (e) => e.server === 'a');
     s.connector
       .last('a')
-      ?.changeTools([
+      .changeTools([
         changedEcho as (typeof defaultTools)[number],
         ...defaultTools.slice(1),
         { name: 'translate', description: 'Translates a message', inputSchema: { type: 'object' } },

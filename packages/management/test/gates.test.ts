@@ -1,7 +1,6 @@
-import type { ErrorCode } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { ManagementError, type ManagementService, OPERATION_RULES, type OperationName } from '../src/index.js';
-import { agent, createStack, human, type Stack } from './helpers/stack.js';
+import { type ManagementService, OPERATION_RULES, type OperationName } from '../src/index.js';
+import { agent, codeOf, createStack, human, type Stack } from './helpers/stack.js';
 
 const servers = [
   { name: 'a', command: 'a-mcp', groups: ['dev'] },
@@ -23,16 +22,6 @@ const writes: Record<OperationName, (m: ManagementService) => Promise<unknown>> 
   restartAll: (m) => m.restartAll({}, human),
   approveTools: (m) => m.approveTools('a', undefined, human),
 };
-
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    expect(error).toBeInstanceOf(ManagementError);
-    return (error as ManagementError).code;
-  }
-}
 
 /** Reads, search and calls: never gated. */
 async function readsStillWork(s: Stack): Promise<void> {
@@ -79,7 +68,7 @@ describe('gates', () => {
       expect(s.mgmt.allowed(op as OperationName, human)).toBe(false);
     }
     expect(s.file()).toBe(before);
-    expect(s.connector.connects('a')).toBe(1);
+    expect(s.connector.attempts('a')).toBe(1);
     await readsStillWork(s);
   });
 
@@ -91,7 +80,7 @@ describe('gates', () => {
       expect({ op, code: await codeOf(call(s.mgmt)) }).toEqual({ op, code: 'MANAGEMENT_DISABLED' });
     }
     expect(s.file()).toBe(before);
-    expect(s.connector.connects('a')).toBe(1);
+    expect(s.connector.attempts('a')).toBe(1);
     await readsStillWork(s);
   });
 

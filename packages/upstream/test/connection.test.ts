@@ -1,6 +1,7 @@
 // The connection core over the SDK's in-memory transport, with a fake clock: deadlines, aborts, close and
 // listeners without any process or socket.
 import { createFakeClock, type FakeClock, silentLogger, UpstreamError } from '@mcpproxy/contracts';
+import { waitFor } from '@mcpproxy/testkit';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -9,7 +10,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } fr
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SdkConnection } from '../src/connection.js';
-import { nextCall, waitFor } from './helpers.js';
+import { failure, nextCall } from './helpers.js';
 
 interface Harness {
   clock: FakeClock;
@@ -78,12 +79,7 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return (error as UpstreamError).code;
+  return (await failure(promise)).code;
 }
 
 describe('SdkConnection (in-memory upstream, fake clock)', () => {

@@ -1,19 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseServerConfig, type ServerConfig, type ServerConfigInput } from '@mcpproxy/contracts';
-
-const require = createRequire(import.meta.url);
-
-/** Entry file of `@modelcontextprotocol/server-everything` (run with `process.execPath`, not npx). */
-export const everythingEntry = join(
-  dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
-  'dist/index.js',
-);
+import { parseServerConfig, type ServerConfig, type ServerConfigInput, UpstreamError } from '@mcpproxy/contracts';
+import { rejectionOf, withTimeout } from '@mcpproxy/testkit';
 
 /** Absolute path of a fixture script in `test/fixtures`. */
 export function fixture(name: string): string {
@@ -27,25 +17,21 @@ export function serverConfig(input: Omit<ServerConfigInput, 'name'> & { name?: s
   return parsed.value;
 }
 
-/** Polls `predicate` until it holds; fails after `timeoutMs`. For waiting on an outcome, never to pace a test. */
-export async function waitFor(predicate: () => boolean, { timeoutMs = 5_000, what = 'condition' } = {}): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** The error `promise` rejects with, asserted to be an `UpstreamError`. */
+export function failure(promise: Promise<unknown>): Promise<UpstreamError> {
+  return rejectionOf(promise, UpstreamError);
 }
 
 /** Resolves with the value of the first call of the returned listener; rejects after `timeoutMs`. */
 export function nextCall<T>(timeoutMs = 5_000): { listener: (value: T) => void; called: Promise<T> } {
   let listener!: (value: T) => void;
-  const called = new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('listener was not called in time')), timeoutMs);
-    listener = (value) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-  });
+  const called = withTimeout(
+    new Promise<T>((resolve) => {
+      listener = resolve;
+    }),
+    timeoutMs,
+    'the listener to be called',
+  );
   return { listener, called };
 }
 
@@ -96,62 +82,4 @@ export function catchesSigterm(pid: number): boolean {
 export function tempDir(): { path: string; dispose: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'mcpproxy-upstream-'));
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
-}
-
-/** A port nobody listens on right now (bound on 127.0.0.1:0, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** A running server-everything in an HTTP mode. */
-export interface HttpEverything {
-  port: number;
-  url: (path: string) => string;
-  stop: () => Promise<void>;
-}
-
-/** Starts server-everything (`streamableHttp` or `sse`) on a free port and waits until it says it listens. */
-export async function startEverythingHttp(mode: 'streamableHttp' | 'sse'): Promise<HttpEverything> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [everythingEntry, mode], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start: ${output}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/listening on port|running on port/.test(output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server-everything ${mode} exited with ${code}: ${output}`));
-      });
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  // Keep draining its logs so a full pipe never blocks it.
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { port, url: (path) => `http://127.0.0.1:${port}${path}`, stop };
 }

@@ -2,21 +2,12 @@
 // auth failures and hangs. Every socket binds 127.0.0.1 and is closed after its test.
 import { createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpstreamError } from '@mcpproxy/contracts';
+import { type EverythingHttp, freePort, startEverythingHttp, waitFor } from '@mcpproxy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, createConnector } from '../src/index.js';
-import { freePort, type HttpEverything, serverConfig, startEverythingHttp, waitFor } from './helpers.js';
+import { failure, serverConfig } from './helpers.js';
 
 const connector = createConnector({ defaultInitTimeoutMs: 10_000 });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 async function echo(connection: Connection, message: string): Promise<string> {
   const result = await connection.callTool('echo', { message });
@@ -38,9 +29,9 @@ async function httpServer(handler: RequestListener): Promise<{ url: string; clos
 }
 
 describe('Streamable HTTP upstream: server-everything', () => {
-  let everything: HttpEverything;
+  let everything: EverythingHttp;
   beforeAll(async () => {
-    everything = await startEverythingHttp('streamableHttp');
+    everything = await startEverythingHttp({ mode: 'streamableHttp' });
   });
   afterAll(async () => {
     await everything?.stop();
@@ -65,9 +56,9 @@ describe('Streamable HTTP upstream: server-everything', () => {
 });
 
 describe('SSE upstream: server-everything', () => {
-  let everything: HttpEverything;
+  let everything: EverythingHttp;
   beforeAll(async () => {
-    everything = await startEverythingHttp('sse');
+    everything = await startEverythingHttp({ mode: 'sse' });
   });
   afterAll(async () => {
     await everything?.stop();

@@ -2,18 +2,18 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { UpstreamError } from '@mcpproxy/contracts';
+import { everythingEntry, waitFor } from '@mcpproxy/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Connection, type ConnectorOptions, createConnector, INHERITED_ENV_KEYS } from '../src/index.js';
 import {
   catchesSigterm,
-  everythingEntry,
+  failure,
   fixture,
   liveGroupMembers,
   nextCall,
   processAlive,
   serverConfig,
   tempDir,
-  waitFor,
 } from './helpers.js';
 
 const node = process.execPath;
@@ -35,15 +35,6 @@ async function open(
   const connection = await connector(options).connect(serverConfig(config), { timeoutMs });
   cleanups.push(() => connection.close());
   return connection;
-}
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
 }
 
 function textOf(result: { content: unknown[] }): string {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { publishCall, SeqClient, socketOf, startHub, until } from './helpers.js';
+import { publishCall, SeqClient, socketOf, startHub } from './helpers.js';
 
 describe('forced disconnects', () => {
   it('leaves every client with a gapless seq sequence or an explicit resync across 1,000 forced reconnects', async () => {
@@ -52,7 +53,7 @@ describe('forced disconnects', () => {
         // Every fifth time, stay away until the ring no longer covers the resume point: an explicit fresh hello.
         if (cycle % 5 === 4) {
           const away = pos;
-          await until(() => hub.bus.seq > away + 250, 'the ring to move past the client');
+          await waitFor(() => hub.bus.seq > away + 250, { what: 'the ring to move past the client' });
         }
       }
       // Finally stay connected and catch up with everything published.

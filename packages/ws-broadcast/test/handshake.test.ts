@@ -1,14 +1,6 @@
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import {
-  API_KEY,
-  publishCall,
-  publishState,
-  rawRequest,
-  startHub,
-  TestClient,
-  until,
-  upgradeRequest,
-} from './helpers.js';
+import { API_KEY, publishCall, publishState, rawRequest, startHub, TestClient, upgradeRequest } from './helpers.js';
 
 describe('hello', () => {
   it('sends hello with the snapshot, epoch and seq as the first frame', async () => {
@@ -47,7 +39,7 @@ describe('hello', () => {
     await Promise.all([a, b, m].map((c) => c.waitFor((f) => f.length > 0)));
     expect(hub.b.stats().connections).toEqual({ events: 1, servers: 1, mcp_status: 1, sse: 0 });
     await b.close();
-    await until(() => hub.b.stats().connections.servers === 0, 'servers connection to go');
+    await waitFor(() => hub.b.stats().connections.servers === 0, { what: 'servers connection to go' });
     expect(hub.b.stats().connections).toEqual({ events: 1, servers: 0, mcp_status: 1, sse: 0 });
   });
 });
@@ -152,7 +144,7 @@ describe('upgrade refusals', () => {
       },
     });
     const opening = TestClient.open(hub.ws('/ws/events'));
-    await until(() => calls === 1, 'the hook to be called');
+    await waitFor(() => calls === 1, { what: 'the hook to be called' });
     expect(hub.b.stats().connections.events).toBe(0);
     release(true);
     await using c = await opening;

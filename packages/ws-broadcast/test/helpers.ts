@@ -13,6 +13,7 @@ import {
 } from '@mcpproxy/contracts';
 import { createEventBus, type EventBus } from '@mcpproxy/events';
 import { createStateView, makeSummary, type StateView } from '@mcpproxy/stateview';
+import { createWaitList, withTimeout } from '@mcpproxy/testkit';
 import WebSocket, { type ClientOptions } from 'ws';
 import { type Broadcaster, type BroadcasterOptions, createBroadcaster, type SnapshotSource } from '../src/index.js';
 
@@ -130,15 +131,6 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
   };
 }
 
-/** Polls `check` until it holds, failing after `timeoutMs`. For server-side state that emits no event. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: test frames are inspected loosely.
 export type Frame = any;
 
@@ -146,7 +138,7 @@ export type Frame = any;
 export class TestClient implements AsyncDisposable {
   readonly frames: Frame[] = [];
   closeInfo: { code: number; reason: string } | undefined;
-  readonly #waiters = new Set<() => void>();
+  readonly #waits = createWaitList();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
@@ -158,11 +150,11 @@ export class TestClient implements AsyncDisposable {
         frame = text;
       }
       this.frames.push(frame);
-      this.#poke();
+      this.#waits.notify();
     });
     ws.on('close', (code, reason) => {
       this.closeInfo = { code, reason: reason.toString() };
-      this.#poke();
+      this.#waits.notify();
     });
     ws.on('error', () => {});
   }
@@ -177,25 +169,12 @@ export class TestClient implements AsyncDisposable {
     });
   }
 
-  #poke(): void {
-    for (const w of [...this.#waiters]) w();
-  }
-
   /** Waits until `check(frames)` holds. */
-  waitFor(check: (frames: Frame[]) => boolean, what = 'frames', timeoutMs = 10_000): Promise<void> {
-    if (check(this.frames)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames).slice(0, 500)}`));
-      }, timeoutMs);
-      const waiter = () => {
-        if (!check(this.frames)) return;
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        resolve();
-      };
-      this.#waiters.add(waiter);
+  async waitFor(check: (frames: Frame[]) => boolean, what = 'frames', timeoutMs = 10_000): Promise<void> {
+    await this.#waits.until(() => check(this.frames), {
+      what,
+      timeoutMs,
+      detail: () => `got ${JSON.stringify(this.frames).slice(0, 500)}`,
     });
   }
 
@@ -255,10 +234,7 @@ export async function rawRequest(port: number, request: string, timeoutMs = 5_00
   socket.on('data', (c: Buffer) => chunks.push(c));
   socket.write(request);
   try {
-    await Promise.race([
-      once(socket, 'close'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('raw request timed out')), timeoutMs)),
-    ]);
+    await withTimeout(once(socket, 'close'), timeoutMs, 'the raw request to close');
   } finally {
     socket.destroy();
   }
@@ -339,7 +315,7 @@ export class SeqClient {
   readonly silentGaps: string[] = [];
   readonly hellos: { seq: number; recovered: boolean }[] = [];
   closed = false;
-  readonly #waiters = new Set<() => void>();
+  readonly #waits = createWaitList();
 
   constructor(
     readonly ws: WebSocket,
@@ -349,7 +325,7 @@ export class SeqClient {
     ws.on('message', (data) => this.#onFrame(data.toString()));
     ws.on('close', () => {
       this.closed = true;
-      this.#poke();
+      this.#waits.notify();
     });
     ws.on('error', () => {});
   }
@@ -372,27 +348,14 @@ export class SeqClient {
       this.pos = f.seq;
       this.received++;
     }
-    this.#poke();
+    this.#waits.notify();
   }
 
-  #poke(): void {
-    for (const w of [...this.#waiters]) w();
-  }
-
-  waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`timed out waiting for ${what} (pos ${this.pos}, received ${this.received})`));
-      }, timeoutMs);
-      const waiter = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        resolve();
-      };
-      this.#waiters.add(waiter);
+  async waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    await this.#waits.until(check, {
+      what,
+      timeoutMs,
+      detail: () => `pos ${this.pos}, received ${this.received}`,
     });
   }
 }
@@ -414,7 +377,7 @@ export interface SseEvent {
 export class SseReader implements AsyncDisposable {
   readonly events: SseEvent[] = [];
   done = false;
-  readonly #waiters = new Set<() => void>();
+  readonly #waits = createWaitList();
   #buffer = '';
   #reading = false;
 
@@ -448,7 +411,7 @@ export class SseReader implements AsyncDisposable {
         // aborted
       }
       this.done = true;
-      this.#poke();
+      this.#waits.notify();
     };
     void pump();
   }
@@ -470,11 +433,7 @@ export class SseReader implements AsyncDisposable {
       }
       this.events.push(ev);
     }
-    this.#poke();
-  }
-
-  #poke(): void {
-    for (const w of [...this.#waiters]) w();
+    this.#waits.notify();
   }
 
   /** Parsed `data` of the named events (all when `event` is omitted), comments excluded. */
@@ -484,20 +443,11 @@ export class SseReader implements AsyncDisposable {
       .map((e) => JSON.parse(e.data as string));
   }
 
-  waitFor(check: (events: SseEvent[]) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    if (check(this.events)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.events).slice(0, 400)}`));
-      }, timeoutMs);
-      const waiter = () => {
-        if (!check(this.events)) return;
-        clearTimeout(timer);
-        this.#waiters.delete(waiter);
-        resolve();
-      };
-      this.#waiters.add(waiter);
+  async waitFor(check: (events: SseEvent[]) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    await this.#waits.until(() => check(this.events), {
+      what,
+      timeoutMs,
+      detail: () => `got ${JSON.stringify(this.events).slice(0, 400)}`,
     });
   }
 

@@ -1,9 +1,10 @@
 import { createFakeClock } from '@mcpproxy/contracts';
 import { createEventBus } from '@mcpproxy/events';
 import { createStateView } from '@mcpproxy/stateview';
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { BroadcastError, createBroadcaster } from '../src/index.js';
-import { publishCall, rawRequest, socketOf, startHub, TestClient, until, upgradeRequest } from './helpers.js';
+import { publishCall, rawRequest, socketOf, startHub, TestClient, upgradeRequest } from './helpers.js';
 
 const hello = (c: TestClient) => c.frame((f) => f.type === 'hello' || f.type === 'initial_status', 'first frame');
 
@@ -22,19 +23,21 @@ describe('liveness', () => {
     clock.advance(999);
     expect(hub.b.inspect().some((c) => c.awaitingPong)).toBe(false);
     clock.advance(1);
-    await until(() => pings === 1 && mutePings === 1, 'both clients to be pinged');
-    await until(() => hub.b.inspect().filter((c) => c.awaitingPong).length === 1, 'the pong of the live client');
+    await waitFor(() => pings === 1 && mutePings === 1, { what: 'both clients to be pinged' });
+    await waitFor(() => hub.b.inspect().filter((c) => c.awaitingPong).length === 1, {
+      what: 'the pong of the live client',
+    });
 
     clock.advance(500);
     expect((await mute.closed()).code).toBe(1006);
-    await until(() => hub.b.stats().connections.events === 1, 'the mute client to be dropped');
+    await waitFor(() => hub.b.stats().connections.events === 1, { what: 'the mute client to be dropped' });
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);
 
     clock.advance(500);
-    await until(() => pings === 2, 'the next round');
-    await until(() => !hub.b.inspect()[0]?.awaitingPong, 'the second pong');
+    await waitFor(() => pings === 2, { what: 'the next round' });
+    await waitFor(() => !hub.b.inspect()[0]?.awaitingPong, { what: 'the second pong' });
     clock.advance(1_000);
-    await until(() => pings === 3, 'the third round');
+    await waitFor(() => pings === 3, { what: 'the third round' });
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);
   });
 
@@ -46,7 +49,7 @@ describe('liveness', () => {
     let pings = 0;
     alive.ws.on('ping', () => pings++);
     expect((await mute.closed(5_000)).code).toBe(1006);
-    await until(() => pings >= 4, 'four pings to the live client');
+    await waitFor(() => pings >= 4, { what: 'four pings to the live client' });
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);
   });
 });
@@ -95,7 +98,7 @@ describe('close', () => {
     await hello(stuck);
     socketOf(stuck.ws).pause();
     const closing = hub.b.close();
-    await until(() => (hub.clock?.pending() ?? 0) > 0, 'the close deadline');
+    await waitFor(() => (hub.clock?.pending() ?? 0) > 0, { what: 'the close deadline' });
     hub.clock?.advance(2_000);
     await closing;
     expect(hub.b.stats().connections.events).toBe(0);

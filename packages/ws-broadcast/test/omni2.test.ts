@@ -1,6 +1,7 @@
 import { makeSummary } from '@mcpproxy/stateview';
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { publishCall, publishState, startHub, TestClient, until } from './helpers.js';
+import { publishCall, publishState, startHub, TestClient } from './helpers.js';
 
 describe('/ws/mcp-status (OMNI2 dialect)', () => {
   it('starts with initial_status listing every server', async () => {
@@ -69,6 +70,6 @@ describe('/ws/mcp-status (OMNI2 dialect)', () => {
     expect(await c.frame((f) => f.type === 'ping')).toMatchObject({ type: 'ping', timestamp: expect.any(String) });
     c.send('{"type":"ping"}');
     expect(await c.frame((f) => f.type === 'pong')).toMatchObject({ type: 'pong' });
-    await until(() => hub.b.stats().connections.mcp_status === 1, 'the connection');
+    await waitFor(() => hub.b.stats().connections.mcp_status === 1, { what: 'the connection' });
   });
 });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { publishCall, publishState, SeqClient, silentGaps, socketOf, startHub, TestClient, until } from './helpers.js';
+import { publishCall, publishState, SeqClient, silentGaps, socketOf, startHub, TestClient } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -142,6 +143,6 @@ describe('slow consumers', () => {
     expect(stalled.silentGaps).toEqual([]);
     expect(hub.b.stats().dropped.total).toBe(TOTAL - (stalled.received - 1));
     for (const c of [stalled, ...healthy]) c.ws.terminate();
-    await until(() => hub.b.stats().connections.events === 0, 'clients to go');
+    await waitFor(() => hub.b.stats().connections.events === 0, { what: 'clients to go' });
   }, 60_000);
 });

@@ -1,5 +1,6 @@
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
-import { API_KEY, publishCall, publishState, SseReader, startHub, until } from './helpers.js';
+import { API_KEY, publishCall, publishState, SseReader, startHub } from './helpers.js';
 
 describe('SSE /events', () => {
   it('answers text/event-stream with hello first, then events with id = seq and event = type', async () => {
@@ -86,7 +87,7 @@ describe('SSE /events', () => {
     const lastId = first.events.at(-1)?.id as string;
     const epoch = first.data('hello')[0].epoch as string;
     await first.close();
-    await until(() => hub.b.stats().connections.sse === 0, 'the first stream to end');
+    await waitFor(() => hub.b.stats().connections.sse === 0, { what: 'the first stream to end' });
 
     publishCall(hub.bus, 'beta');
     publishState(hub.bus, 'gamma', 'idle', 'ready');
@@ -132,7 +133,7 @@ describe('SSE /events', () => {
     await sse.waitFor((evs) => evs.length === 1, 'hello');
     expect(hub.b.stats().connections.sse).toBe(1);
     await sse.close();
-    await until(() => hub.b.stats().connections.sse === 0, 'the stream to be dropped');
+    await waitFor(() => hub.b.stats().connections.sse === 0, { what: 'the stream to be dropped' });
     publishCall(hub.bus, 'alpha');
     expect(hub.b.stats().delivered).toBe(0);
   });

@@ -6,8 +6,13 @@ import {
   type ServerConfigInput,
 } from '@mcpproxy/contracts';
 import { createEventBus, type EventBus } from '@mcpproxy/events';
-import type { ActorSettings } from '../../src/index.js';
-import { DEFAULT_ACTOR_SETTINGS } from '../../src/index.js';
+import { createScriptedConnector, recordEvents, type ScriptedConnector } from '@mcpproxy/testkit';
+import {
+  type ActorSettings,
+  createServerActor,
+  DEFAULT_ACTOR_SETTINGS,
+  type ServerActorOptions,
+} from '../../src/index.js';
 
 /** A validated server entry from its input form. */
 export function server(input: Partial<ServerConfigInput> & { name?: string } = {}): ServerConfig {
@@ -35,4 +40,32 @@ export function fakeWorld(): { clock: FakeClock; bus: EventBus } {
   // No coalescer: its timer would sit on the fake clock and blur `clock.pending()` checks.
   const bus = createEventBus({ clock, coalesceMs: 0 });
   return { clock, bus };
+}
+
+export interface FakeActorOptions extends Partial<Omit<ServerActorOptions, 'bus' | 'clock' | 'connector'>> {
+  /** @default a scripted connector with its defaults */
+  connector?: ScriptedConnector;
+  /** The server entry, as `server()` takes it. */
+  server?: Parameters<typeof server>[0];
+  /** Overrides of `settings()`. */
+  settings?: Partial<ActorSettings>;
+}
+
+/** The actor `alpha` in a fake world (fake clock, bus, recorded events) on a scripted connector; not started. */
+export function fakeActor({
+  connector = createScriptedConnector(),
+  server: serverInput = {},
+  settings: overrides = {},
+  ...options
+}: FakeActorOptions = {}) {
+  const { clock, bus } = fakeWorld();
+  const events = recordEvents(bus);
+  const actor = createServerActor('alpha', {
+    config: { server: server(serverInput), settings: settings(overrides) },
+    connector,
+    bus,
+    clock,
+    ...options,
+  });
+  return { clock, bus, events, actor, connector };
 }

@@ -4,85 +4,38 @@ import { join } from 'node:path';
 import { createSupervisor, type Supervisor } from '@mcpproxy/actor';
 import { type ConfigService, createConfigService } from '@mcpproxy/configsvc';
 import {
-  type BusEvent,
   type Clock,
   createFakeClock,
-  type EventEnvelope,
-  type EventType,
+  type ErrorCode,
   type FakeClock,
   type UpstreamConnector,
 } from '@mcpproxy/contracts';
 import { createEventBus, type EventBus } from '@mcpproxy/events';
 import { createToolIndex, type ToolIndex } from '@mcpproxy/search';
 import { createStateView, type StateView } from '@mcpproxy/stateview';
-import { type Caller, createManagementService, type ManagementService } from '../../src/index.js';
-import { createScriptedConnector, type Script, type ScriptedConnector } from './connector.js';
+import {
+  createScriptedConnector,
+  type EventRecorder,
+  recordEvents,
+  type ScriptedConnector,
+  type ServerScript,
+} from '@mcpproxy/testkit';
+import { expect } from 'vitest';
+import { type Caller, createManagementService, ManagementError, type ManagementService } from '../../src/index.js';
+import { defaultCall, defaultTools } from './tools.js';
 
 export const human: Caller = { source: 'rest', requestId: 'req-1' };
 export const agent: Caller = { source: 'mcp' };
 
-export interface Recorder {
-  readonly events: BusEvent[];
-  of<K extends EventType>(type: K, server?: string): EventEnvelope<K>[];
-  /** The first matching event, already seen or yet to come; rejects after `timeoutMs` of real time. */
-  waitFor<K extends EventType>(
-    type: K,
-    predicate?: (event: EventEnvelope<K>) => boolean,
-    timeoutMs?: number,
-  ): Promise<EventEnvelope<K>>;
-  /** Like waitFor, but only events published after this call. */
-  next<K extends EventType>(
-    type: K,
-    predicate?: (event: EventEnvelope<K>) => boolean,
-    timeoutMs?: number,
-  ): Promise<EventEnvelope<K>>;
-  stop(): void;
-}
-
-export function record(bus: EventBus): Recorder {
-  const events: BusEvent[] = [];
-  const waiters = new Set<(event: BusEvent) => void>();
-  const off = bus.subscribe('*', (event) => {
-    events.push(event);
-    for (const w of [...waiters]) w(event);
-  });
-  const wait = <K extends EventType>(
-    from: number,
-    type: K,
-    predicate: (event: EventEnvelope<K>) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<EventEnvelope<K>> => {
-    const matches = (e: BusEvent) => e.type === type && predicate(e as unknown as EventEnvelope<K>);
-    const seen = events.slice(from).find(matches);
-    if (seen) return Promise.resolve(seen as unknown as EventEnvelope<K>);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        const tail = events
-          .slice(-12)
-          .map((e) => `${e.type}${e.server ? `(${e.server})` : ''}${'to' in e.data ? `→${String(e.data.to)}` : ''}`)
-          .join(', ');
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${type}; last events: ${tail}`));
-      }, timeoutMs);
-      const waiter = (e: BusEvent) => {
-        if (!matches(e)) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(e as unknown as EventEnvelope<K>);
-      };
-      waiters.add(waiter);
-    });
-  };
-  return {
-    events,
-    of: <K extends EventType>(type: K, server?: string) =>
-      events.filter(
-        (e) => e.type === type && (server === undefined || e.server === server),
-      ) as unknown as EventEnvelope<K>[],
-    waitFor: (type, predicate, timeoutMs) => wait(0, type, predicate, timeoutMs),
-    next: (type, predicate, timeoutMs) => wait(events.length, type, predicate, timeoutMs),
-    stop: off,
-  };
+/** The code a management call failed with (asserted to be a `ManagementError`), or `'ok'`. */
+export async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    expect(error).toBeInstanceOf(ManagementError);
+    return (error as ManagementError).code;
+  }
 }
 
 export interface StackOptions {
@@ -97,7 +50,7 @@ export interface StackOptions {
   /** Start the supervisor. @default true */
   start?: boolean;
   /** Scripts of the scripted connector, installed before the supervisor starts. */
-  scripts?: Record<string, Script>;
+  scripts?: Record<string, ServerScript>;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -110,7 +63,7 @@ export interface Stack extends AsyncDisposable {
   connector: ScriptedConnector;
   index: ToolIndex | undefined;
   mgmt: ManagementService;
-  events: Recorder;
+  events: EventRecorder;
   /** The config file's bytes. */
   file(): string;
   /** The config file, parsed. */
@@ -140,10 +93,10 @@ export async function createStack({
   const path = join(dir, 'mcp_config.json');
   writeFileSync(path, `${JSON.stringify({ ...BASE_FILE, ...file }, null, 2)}\n`);
   const bus = createEventBus({ clock, coalesceMs: 0 });
-  const events = record(bus);
+  const events = recordEvents(bus, { timeoutMs: 5_000 });
   const view = createStateView({ bus, app: { version: '1.2.3' } });
   const config = await createConfigService({ path, bus, watch: false, clock });
-  const scripted = createScriptedConnector();
+  const scripted = createScriptedConnector({ tools: defaultTools, onCall: defaultCall });
   for (const [name, script] of Object.entries(scripts)) scripted.script(name, script);
   const supervisor = createSupervisor({ config, bus, connector: connector ?? scripted, clock, random: () => 0 });
   const index = withIndex ? createToolIndex() : undefined;
@@ -177,11 +130,6 @@ export async function createStack({
     },
   };
   return stack;
-}
-
-/** Lets promise callbacks and actor mailboxes run (a fake clock needs this between `advance` steps). */
-export async function flush(turns = 3): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 export type { FakeClock };
