@@ -11,7 +11,6 @@ import type {
 import { UpstreamError } from '@mcpproxy/contracts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolResultSchema,
@@ -21,15 +20,13 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { connectError, describeError, httpStatusOf, isAuthError, redactUrl, scrubError } from './http.js';
-import type { StdioProcess } from './stdio.js';
 import { stderrSuffix } from './stdio.js';
+import type { OpenedTransport } from './transport.js';
 
 /** Node timers overflow past this (and then fire after 1 ms), so every deadline is clamped to it. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** A server paging `tools/list` forever must not hang a listing that is still inside its deadline. */
 const MAX_TOOL_PAGES = 100;
-/** How long `close()` waits for the DELETE that ends a Streamable HTTP session. */
-const SESSION_DELETE_MS = 1_000;
 
 /**
  * A live upstream connection as `@mcpproxy/upstream` returns it: the contract's {@link UpstreamConnection} plus
@@ -53,9 +50,13 @@ export interface ConnectionParts {
   name: string;
   protocol: ConnectedProtocol;
   client: Client;
+  /** What the client connects over. */
   transport: Transport;
-  /** The stdio process, for stdio upstreams. */
-  process?: StdioProcess | undefined;
+  /**
+   * What opened `transport` (from `openTransport`): ends the HTTP session or the stdio process group on close, and
+   * knows the process for exit descriptions and the stderr tail. Without it, closing the client closes the transport.
+   */
+  opened?: OpenedTransport | undefined;
   /** The upstream URL, for HTTP upstreams. */
   url?: URL | undefined;
   clock: Clock;
@@ -126,7 +127,7 @@ export class SdkConnection implements Connection {
   }
 
   get pid(): number | undefined {
-    return this.#parts.process?.pid;
+    return this.#parts.opened?.pid;
   }
 
   pendingCalls(): number {
@@ -134,7 +135,7 @@ export class SdkConnection implements Connection {
   }
 
   stderrTail(): string[] {
-    return this.#parts.process?.stderr.lines() ?? [];
+    return this.#parts.opened?.stderrTail() ?? [];
   }
 
   /**
@@ -314,7 +315,8 @@ export class SdkConnection implements Connection {
   }
 
   #initError(error: unknown, stopped: 'timeout' | 'aborted' | undefined, timeoutMs: number): UpstreamError {
-    const { name, process: proc, url, protocol } = this.#parts;
+    const { name, url, protocol } = this.#parts;
+    const proc = this.#parts.opened?.process;
     const stderr = proc ? stderrSuffix(proc.stderr.lines()) : '';
     if (stopped === 'timeout') {
       return new UpstreamError(
@@ -357,7 +359,8 @@ export class SdkConnection implements Connection {
   #onTransportClosed(): void {
     if (this.#state === 'connecting') this.#closedDuringInit = true;
     if (this.#state !== 'open') return;
-    const { process: proc, url, name } = this.#parts;
+    const { url, name } = this.#parts;
+    const proc = this.#parts.opened?.process;
     const last = this.#lastTransportError;
     const message = proc
       ? `"${name}": the upstream process ${proc.describeExit()}${stderrSuffix(proc.stderr.lines(), 5)}`
@@ -402,16 +405,13 @@ export class SdkConnection implements Connection {
 
   async #shutdown(): Promise<void> {
     this.#state = 'closed';
-    const { transport, process: proc, clock, logger, name, scrub = (text: string) => text } = this.#parts;
-    if (transport instanceof StreamableHTTPClientTransport && this.#goneError === undefined) {
-      // Tell the server it may drop the session; bounded, since a hung server must not hang our close.
-      await withTimeout(clock, transport.terminateSession(), SESSION_DELETE_MS);
-    }
+    const { opened, logger, name, scrub = (text: string) => text } = this.#parts;
+    // Ends the session (unless the server already dropped it) or the process group, then closes the transport;
+    // also when the client never started it (failure before connect).
+    await opened?.close({ endSession: this.#goneError === undefined });
     await this.client.close().catch((error: unknown) => {
       logger.debug('closing upstream client failed', { server: name, error: scrub(describeError(error)) });
     });
-    // The client may never have started the transport (failure before connect); end the group regardless.
-    await proc?.terminate();
     this.#toolsListeners.clear();
   }
 
@@ -427,16 +427,4 @@ export class SdkConnection implements Connection {
       this.#parts.logger.error('upstream listener threw', { server: this.#parts.name, error: describeError(error) });
     }
   }
-}
-
-/** Waits for `promise` (ignoring its outcome) at most `ms` on `clock`. */
-async function withTimeout(clock: Clock, promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: TimerHandle | undefined;
-  await Promise.race([
-    promise.catch(() => {}),
-    new Promise<void>((resolve) => {
-      timer = clock.setTimeout(resolve, ms);
-    }),
-  ]);
-  clock.clearTimeout(timer);
 }

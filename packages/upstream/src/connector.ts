@@ -3,17 +3,16 @@ import { silentLogger, systemClock, UpstreamError } from '@mcpproxy/contracts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type Connection, SdkConnection } from './connection.js';
 import {
-  createHttpTransport,
   describeError,
   type HttpKind,
+  parseServerUrl,
   redactUrl,
   scrubError,
   secretScrubber,
   shouldFallBackToSse,
-  splitCredentials,
   urlSecrets,
 } from './http.js';
-import { ChildProcessTransport, childEnvironment, StdioProcess } from './stdio.js';
+import { openUpstream } from './transport.js';
 
 /** How the proxy introduces itself in `initialize`. */
 export interface ClientInfo {
@@ -51,6 +50,12 @@ export interface ConnectorOptions {
   killGraceMs?: number | undefined;
   /** Lines of a stdio upstream's stderr kept for `stderrTail()` and error messages. @default 200 */
   stderrLines?: number | undefined;
+  /**
+   * The fetch under HTTP upstreams (a proxy-aware or instrumented one). Each request gets its own abort signal
+   * either way; see the README on why.
+   * @default globalThis.fetch
+   */
+  fetch?: typeof fetch | undefined;
 }
 
 /** The connector of this package: the contract's {@link UpstreamConnector}, resolving to a {@link Connection}. */
@@ -78,25 +83,21 @@ export function createConnector({
   clientInfo = DEFAULT_CLIENT_INFO,
   killGraceMs = 2_000,
   stderrLines = 200,
+  fetch,
 }: ConnectorOptions = {}): Connector {
   const newClient = () => new Client({ ...clientInfo }, { capabilities: {} });
   const common = { clock, logger, callTimeoutMs: defaultCallTimeoutMs, requestTimeoutMs: defaultInitTimeoutMs };
+  const transportOptions = { env, clock, logger, killGraceMs, stderrLines, fetch };
 
   async function connectStdio(server: ServerConfig, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
-    const command = server.command;
-    if (!command) throw new UpstreamError('CONNECT_FAILED', `"${server.name}" has no command to run`);
-    const proc = await StdioProcess.spawn(
-      { command, args: server.args, env: childEnvironment(env, server.env), cwd: server.working_dir },
-      { clock, logger, killGraceMs, stderrLines },
-    );
-    logger.debug('upstream process started', { server: server.name, command, pid: proc.pid });
+    const opened = openUpstream(server, 'stdio', transportOptions);
     const connection = new SdkConnection({
       ...common,
       name: server.name,
       protocol: 'stdio',
       client: newClient(),
-      transport: new ChildProcessTransport(proc),
-      process: proc,
+      transport: opened.transport,
+      opened,
       scrub: scrubberFor(server),
     });
     await connection.initialize(timeoutMs, signal);
@@ -110,13 +111,14 @@ export function createConnector({
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<Connection> {
-    const target = splitCredentials(url, server.headers);
+    const opened = openUpstream(server, kind, transportOptions);
     const connection = new SdkConnection({
       ...common,
       name: server.name,
       protocol: kind,
       client: newClient(),
-      transport: createHttpTransport(kind, target.url, target.headers),
+      transport: opened.transport,
+      opened,
       url,
       scrub: scrubberFor(server, url),
     });
@@ -153,15 +155,6 @@ export function createConnector({
     ]);
   }
 
-  function parseUrl(server: ServerConfig): URL {
-    if (!server.url) throw new UpstreamError('CONNECT_FAILED', `"${server.name}" has no url to connect to`);
-    try {
-      return new URL(server.url);
-    } catch (error) {
-      throw new UpstreamError('CONNECT_FAILED', `"${server.name}" has an invalid url`, { cause: error });
-    }
-  }
-
   async function connect(server: ServerConfig, { signal, timeoutMs }: ConnectOptions): Promise<Connection> {
     if (signal?.aborted) throw new UpstreamError('ABORTED', `connecting to "${server.name}" was aborted`);
     const initTimeoutMs = timeoutMs ?? server.init_timeout ?? defaultInitTimeoutMs;
@@ -173,15 +166,15 @@ export function createConnector({
         break;
       case 'http':
       case 'streamable-http':
-        connection = await connectHttp(server, 'streamable-http', parseUrl(server), initTimeoutMs, signal);
+        connection = await connectHttp(server, 'streamable-http', parseServerUrl(server), initTimeoutMs, signal);
         break;
       case 'sse':
-        connection = await connectHttp(server, 'sse', parseUrl(server), initTimeoutMs, signal);
+        connection = await connectHttp(server, 'sse', parseServerUrl(server), initTimeoutMs, signal);
         break;
       case 'auto':
         connection = server.command
           ? await connectStdio(server, initTimeoutMs, signal)
-          : await connectAuto(server, parseUrl(server), initTimeoutMs, signal);
+          : await connectAuto(server, parseServerUrl(server), initTimeoutMs, signal);
         break;
     }
     logger.info('upstream connected', {

@@ -2,7 +2,6 @@ import { scrubSecrets, UpstreamError } from '@mcpproxy/contracts';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 export type HttpKind = 'streamable-http' | 'sse';
 
@@ -55,12 +54,124 @@ export function scrubError(error: UpstreamError, scrub: (text: string) => string
   return message === error.message ? error : new UpstreamError(error.code, message, { cause: error.cause });
 }
 
-/** Opens (but does not start) an HTTP transport that sends `headers` on every request. */
-export function createHttpTransport(kind: HttpKind, url: URL, headers: Readonly<Record<string, string>>): Transport {
-  const requestInit: RequestInit = { headers: { ...headers } };
-  return kind === 'sse'
-    ? new SSEClientTransport(url, { requestInit })
-    : new StreamableHTTPClientTransport(url, { requestInit });
+/** How an HTTP transport reaches its upstream. */
+export interface HttpTransportOptions {
+  /** Sent on every request (after {@link splitCredentials}). */
+  headers: Readonly<Record<string, string>>;
+  /** The fetch underneath {@link ownSignalFetch}. */
+  fetch: typeof fetch;
+}
+
+/**
+ * Opens (but does not start) an HTTP transport that sends `headers` on every request, and gives every request its
+ * own abort signal (see {@link ownSignalFetch}).
+ */
+export function createHttpTransport(
+  kind: HttpKind,
+  url: URL,
+  { headers, fetch }: HttpTransportOptions,
+): StreamableHTTPClientTransport | SSEClientTransport {
+  const options = { requestInit: { headers: { ...headers } }, fetch: ownSignalFetch(fetch) };
+  return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+}
+
+/**
+ * Wraps `base` so that no request hands the caller's `signal` to `base` itself.
+ *
+ * The SDK's HTTP transports pass one `AbortSignal`, owned by the transport, to every fetch they make. Node's fetch
+ * (undici) adds an abort listener to that signal per request and drops it only when the request is garbage
+ * collected, so a long-lived connection collects thousands of listeners: Node warns (MaxListenersExceeded) after
+ * about 1,500 requests and every abort gets slower. Here each request gets a fresh controller instead. The caller's
+ * signal carries one listener for all of its requests, which aborts those still in flight, and a request leaves that
+ * set once its response body is read to the end, cancelled or errored — not when its headers arrive, so closing a
+ * transport still cancels a streamed response (an SSE answer to a POST, the standalone GET stream).
+ */
+export function ownSignalFetch(base: typeof fetch): typeof fetch {
+  const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+  const track = (shared: AbortSignal, own: AbortController): (() => void) => {
+    let set = inFlight.get(shared);
+    if (!set) {
+      const requests = new Set<AbortController>();
+      shared.addEventListener(
+        'abort',
+        () => {
+          for (const controller of requests) controller.abort(shared.reason);
+          requests.clear();
+        },
+        { once: true },
+      );
+      inFlight.set(shared, requests);
+      set = requests;
+    }
+    const requests = set;
+    requests.add(own);
+    return () => requests.delete(own);
+  };
+  return async (input, init) => {
+    const shared = init?.signal;
+    if (!shared) return base(input, init);
+    const own = new AbortController();
+    if (shared.aborted) {
+      own.abort(shared.reason);
+      return base(input, { ...init, signal: own.signal });
+    }
+    const release = track(shared, own);
+    let response: Response;
+    try {
+      response = await base(input, { ...init, signal: own.signal });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (response.body === null) {
+      release();
+      return response;
+    }
+    return releasingWhenRead(response, response.body, release);
+  };
+}
+
+/** The same response, whose body calls `release` once it is read to the end, cancelled or errored. */
+function releasingWhenRead(response: Response, body: ReadableStream<Uint8Array>, release: () => void): Response {
+  const reader = body.getReader();
+  const tracked = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+  const copy = new Response(tracked, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // A constructed response has no URL; the SDK names the final URL when it reports a redirect it did not follow.
+  Object.defineProperty(copy, 'url', { value: response.url });
+  return copy;
+}
+
+/** The server's `url`, parsed; `CONNECT_FAILED` when it has none or it does not parse. */
+export function parseServerUrl(server: { name: string; url?: string | undefined }): URL {
+  if (!server.url) throw new UpstreamError('CONNECT_FAILED', `"${server.name}" has no url to connect to`);
+  try {
+    return new URL(server.url);
+  } catch (error) {
+    throw new UpstreamError('CONNECT_FAILED', `"${server.name}" has an invalid url`, { cause: error });
+  }
 }
 
 /**

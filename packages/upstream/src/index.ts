@@ -4,3 +4,5 @@ export { createConnector } from './connector.js';
 export type { HashedTool } from './hash.js';
 export { toolHash } from './hash.js';
 export { INHERITED_ENV_KEYS } from './stdio.js';
+export type { OpenTransportOptions, UpstreamTransport } from './transport.js';
+export { openTransport } from './transport.js';

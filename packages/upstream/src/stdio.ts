@@ -299,36 +299,48 @@ export class StdioProcess {
 
 /**
  * The SDK side of a {@link StdioProcess}: newline-delimited JSON-RPC over the child's stdin/stdout, exactly what the
- * SDK's own stdio transport speaks. `close()` ends the process group.
+ * SDK's own stdio transport speaks. The process is spawned by `start()` (nothing runs before), and `close()` ends
+ * its whole process group — also when it comes while `start()` is still spawning.
  */
 export class ChildProcessTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JSONRPCMessage) => void) | undefined;
 
-  readonly process: StdioProcess;
+  readonly #spawn: () => Promise<StdioProcess>;
   readonly #buffer = new ReadBuffer();
-  #started = false;
+  #process: StdioProcess | undefined;
+  #spawning: Promise<StdioProcess> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
-  constructor(proc: StdioProcess) {
-    this.process = proc;
+  constructor(spawn: () => Promise<StdioProcess>) {
+    this.#spawn = spawn;
+  }
+
+  /** The process, once `start()` spawned it. */
+  get process(): StdioProcess | undefined {
+    return this.#process;
   }
 
   async start(): Promise<void> {
-    if (this.#started) throw new Error('ChildProcessTransport already started');
-    this.#started = true;
-    const { stdout, stdin } = this.process.child;
+    if (this.#spawning) throw new Error('ChildProcessTransport already started');
+    if (this.#closed) throw new Error('ChildProcessTransport is closed');
+    this.#spawning = this.#spawn();
+    const proc = await this.#spawning;
+    this.#process = proc;
+    if (this.#closing) return; // closed while spawning: close() ends it
+    const { stdout, stdin } = proc.child;
     stdout?.on('data', (chunk: Buffer) => this.#read(chunk));
     stdout?.on('error', (error) => this.onerror?.(error));
     stdin?.on('error', (error) => this.onerror?.(error));
-    this.process.onGone(() => this.#finish());
+    proc.onGone(() => this.#finish());
   }
 
   send(message: JSONRPCMessage): Promise<void> {
     return new Promise((resolve, reject) => {
-      const stdin = this.process.child.stdin;
-      if (this.#closed || !stdin?.writable) {
+      const stdin = this.#process?.child.stdin;
+      if (this.#closed || this.#closing || !stdin?.writable) {
         reject(new Error('Not connected'));
         return;
       }
@@ -336,9 +348,14 @@ export class ChildProcessTransport implements Transport {
     });
   }
 
-  async close(): Promise<void> {
-    await this.process.terminate();
-    this.#finish();
+  /** Ends the process group (waiting for a spawn in progress first); idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const proc = await this.#spawning?.catch(() => undefined);
+      await proc?.terminate();
+      this.#finish();
+    })();
+    return this.#closing;
   }
 
   #read(chunk: Buffer): void {
