@@ -1,4 +1,5 @@
 import type { CircuitBreakerConfig, Config, RetryConfig, ServerConfig } from '@mcpproxy/contracts';
+import { jsonEqual } from '@mcpproxy/contracts';
 
 /**
  * The global values of {@link Config} an actor needs. Durations are milliseconds; a zero
@@ -79,26 +80,8 @@ const CONNECTION_FIELDS = [
 /** Whether a config change needs a reconnect: protocol, command, args, env, working_dir, url, headers or init_timeout. */
 export function connectionChanged(a: ServerConfig, b: ServerConfig): boolean {
   if (a === b) return false;
-  for (const key of CONNECTION_FIELDS) if (!deepEqual(a[key], b[key])) return true;
+  for (const key of CONNECTION_FIELDS) if (!jsonEqual(a[key], b[key])) return true;
   return false;
-}
-
-/** Structural equality of JSON-like values (plain objects, arrays, primitives). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka)
-    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
 }
 
 /**

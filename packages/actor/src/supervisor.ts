@@ -2,6 +2,7 @@ import {
   type Clock,
   type Config,
   type ConfigChange,
+  jsonEqual,
   type Logger,
   type ServerConfig,
   silentLogger,
@@ -11,7 +12,7 @@ import {
 import type { EventBus } from '@mcpproxy/events';
 import { createServerActor, type ServerActor } from './actor.js';
 import { type ApprovalsStore, createMemoryApprovals } from './approvals.js';
-import { type ActorSettings, actorSettings, deepEqual, sameSettings } from './settings.js';
+import { type ActorSettings, actorSettings, sameSettings } from './settings.js';
 
 /** Where the supervisor reads the desired config; the config service satisfies it. */
 export interface ConfigSource {
@@ -129,7 +130,7 @@ export function createSupervisor({
     const prev = entry.server;
     entry.server = server;
     const kinds: ConfigChange[] = [];
-    if (prev !== server && !deepEqual(prev, server)) {
+    if (prev !== server && !jsonEqual(prev, server)) {
       if (prev.quarantined !== server.quarantined) kinds.push(server.quarantined ? 'quarantined' : 'unquarantined');
       if (prev.enabled !== server.enabled) kinds.push(server.enabled ? 'enabled' : 'disabled');
       if (otherFieldsChanged(prev, server)) kinds.push('updated');
@@ -170,7 +171,7 @@ export function createSupervisor({
       }
       const entry = entries.get(server.name);
       if (!entry) add(server, current);
-      else if (settingsChanged || (entry.server !== server && !deepEqual(entry.server, server))) {
+      else if (settingsChanged || (entry.server !== server && !jsonEqual(entry.server, server))) {
         change(entry, server, current);
       } else entry.server = server;
     }
@@ -229,7 +230,7 @@ function otherFieldsChanged(a: ServerConfig, b: ServerConfig): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) {
     if (STATUS_FIELDS.has(key)) continue;
-    if (!deepEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) return true;
+    if (!jsonEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) return true;
   }
   return false;
 }

@@ -5,6 +5,7 @@ import {
   type Config,
   defaultConfig,
   formatValidationIssues,
+  jsonEqual,
   parseConfig,
   silentLogger,
   systemClock,
@@ -17,7 +18,7 @@ import { sweepTempFiles, writeFileAtomic } from './atomic.js';
 import { ConfigError, type JsonLocation } from './errors.js';
 import { parseJson } from './json.js';
 import type { ConfigRecipe, ConfigService, ConfigServiceOptions } from './types.js';
-import { deepEqual, deepFreeze, sha256 } from './util.js';
+import { deepFreeze, sha256 } from './util.js';
 
 type Layer = Partial<Pick<Config, 'listen' | 'api_key'>>;
 type Listener = (config: Config, previous: Config) => void;
@@ -157,7 +158,7 @@ export async function createConfigService({
   /** Takes a validated file config as current; notifies only when it differs from the one it replaces. */
   const adopt = (next: Config, hash: string, nextServersAsObject: boolean): { changed: boolean; previous: Config } => {
     const previous = effective;
-    const changed = !deepEqual(next, fileConfig);
+    const changed = !jsonEqual(next, fileConfig);
     fileConfig = next;
     serversAsObject = nextServersAsObject;
     known = hash;
@@ -253,7 +254,7 @@ export async function createConfigService({
           },
         );
       }
-      if (deepEqual(parsed.value, base)) return effective;
+      if (jsonEqual(parsed.value, base)) return effective;
       const config = deepFreeze(parsed.value);
       const text = serialize(config, serversAsObject);
 

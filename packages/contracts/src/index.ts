@@ -32,6 +32,7 @@ export {
   toValidationIssues,
 } from './config.js';
 export { DurationSchema, formatDuration, parseDuration } from './duration.js';
+export { jsonEqual } from './equal.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { ERROR_CODES, ERROR_STATUS, ErrorCodeSchema, ProblemSchema, statusOf } from './errors.js';
 export type {

@@ -6,6 +6,7 @@ import {
   type ConfigChange,
   type Diagnostic,
   formatValidationIssues,
+  jsonEqual,
   maskConfig,
   maskServerConfig,
   parseServerConfig,
@@ -25,7 +26,7 @@ import type { Unsubscribe } from '@mcpproxy/events';
 import { makeSummary } from '@mcpproxy/stateview';
 import { diagnoseServer, sortDiagnostics } from './diagnose.js';
 import { ManagementError, toManagementError } from './errors.js';
-import { deepEqual, isPlainObject, mergePatch } from './merge.js';
+import { isPlainObject, mergePatch } from './merge.js';
 import { OPERATION_RULES, type OperationName } from './rules.js';
 import type {
   BulkOptions,
@@ -500,14 +501,14 @@ export function createManagementService({
               );
             }
             // A person's tool filter stands: an agent lifting it would call what a person blocked.
-            if (FILTER_FIELDS.some((f) => !deepEqual(current[f], next[f]))) {
+            if (FILTER_FIELDS.some((f) => !jsonEqual(current[f], next[f]))) {
               throw new ManagementError(
                 'MANAGEMENT_DISABLED',
                 'changing a server\'s "enabled_tools" / "disabled_tools" is human-only: use the REST API, the CLI or the dashboard',
               );
             }
             // What runs or is reached changed at an agent's request: a person approves it again.
-            if (LAUNCH_FIELDS.some((f) => !deepEqual(current[f], next[f]))) next.quarantined = true;
+            if (LAUNCH_FIELDS.some((f) => !jsonEqual(current[f], next[f]))) next.quarantined = true;
           }
           draft.mcpServers[i] = next;
         });
@@ -689,14 +690,14 @@ export function expectedChanges(before: readonly ServerConfig[], after: readonly
       out.set(name, new Set(['added']));
       continue;
     }
-    if (a === b || deepEqual(a, b)) continue;
+    if (a === b || jsonEqual(a, b)) continue;
     const kinds = new Set<ConfigChange>();
     if (a.quarantined !== b.quarantined) kinds.add(b.quarantined ? 'quarantined' : 'unquarantined');
     if (a.enabled !== b.enabled) kinds.add(b.enabled ? 'enabled' : 'disabled');
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
       if (STATUS_FIELDS.has(key)) continue;
-      if (!deepEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) {
+      if (!jsonEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) {
         kinds.add('updated');
         break;
       }

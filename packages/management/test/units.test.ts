@@ -1,10 +1,10 @@
 import { ACTOR_API_CODES, ActorError, type ActorErrorCode } from '@mcpproxy/actor';
 import { ConfigError, type ConfigErrorCode } from '@mcpproxy/configsvc';
-import { parseServerConfig, type ServerConfig, UpstreamError } from '@mcpproxy/contracts';
+import { jsonEqual, parseServerConfig, type ServerConfig, UpstreamError } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure } from '../src/diagnose.js';
 import { ManagementError, toManagementError } from '../src/index.js';
-import { deepEqual, mergePatch } from '../src/merge.js';
+import { mergePatch } from '../src/merge.js';
 import { expectedChanges } from '../src/service.js';
 
 describe('ManagementError and toManagementError', () => {
@@ -86,9 +86,9 @@ describe('mergePatch', () => {
   });
 
   it('compares JSON values structurally, ignoring key order and undefined members', () => {
-    expect(deepEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined })).toBe(true);
-    expect(deepEqual({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
-    expect(deepEqual([], {})).toBe(false);
+    expect(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1, d: undefined })).toBe(true);
+    expect(jsonEqual({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(jsonEqual([], {})).toBe(false);
   });
 });
 

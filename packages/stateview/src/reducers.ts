@@ -1,4 +1,5 @@
 import type { AppInfo, BusEvent, EventEnvelope, EventType, ServerSummary } from '@mcpproxy/contracts';
+import { jsonEqual } from '@mcpproxy/contracts';
 import { castDraft, Immer } from 'immer';
 import type { ViewState } from './types.js';
 
@@ -27,24 +28,6 @@ export function frozenCopy<T>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(source)) out[key] = frozenCopy(source[key]);
   return Object.freeze(out) as T;
-}
-
-/** Structural equality of JSON-like values (plain objects, arrays, primitives). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = Object.keys(left);
-  if (keys.length !== Object.keys(right).length) return false;
-  for (const key of keys) if (!Object.hasOwn(right, key) || !jsonEqual(left[key], right[key])) return false;
-  return true;
 }
 
 /**
