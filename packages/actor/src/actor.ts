@@ -14,6 +14,7 @@ import {
   type UpstreamConnection,
   type UpstreamConnector,
   UpstreamError,
+  type UpstreamErrorCode,
   type UpstreamTool,
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
@@ -65,6 +66,35 @@ export interface ServerActorOptions {
 }
 
 /**
+ * What failed last, as a closed code: the {@link UpstreamErrorCode} of the `UpstreamError` the connector or the
+ * connection gave, or one of the actor's own:
+ *
+ * | code | meaning |
+ * |---|---|
+ * | `INIT_TIMEOUT` | also when the actor's own `init_timeout` timer fired before the connector gave up |
+ * | `PING_TIMEOUT` | a health ping got no answer within `health_check_interval` |
+ * | `UNKNOWN` | the failure carried no code (the connector threw something other than an `UpstreamError`) |
+ *
+ * A connection that ends without an error (the upstream went away) is `CLOSED`. No `ActorErrorCode` appears here:
+ * those refuse calls and commands and never put the actor in `error`.
+ */
+export type ActorFailureCode = UpstreamErrorCode | 'PING_TIMEOUT' | 'UNKNOWN';
+
+/** What {@link ServerActor.health} answers; frozen. */
+export interface ActorHealth {
+  /** When the last health ping answered (ISO 8601, on the injected clock); kept across reconnects. `null` until one has. */
+  last_ping_at: string | null;
+  /** Round trip of that ping in ms, on the injected clock. `null` until one has answered. */
+  last_ping_ms: number | null;
+  /**
+   * The code of the failure behind the current `error` state, or of the last failed connect, lost connection or
+   * failed ping (also after an auto-disable or a stop); `null` once the actor is `ready` again, and before any failure.
+   * The message of the same failure is `getState().last_error`.
+   */
+  last_error_code: ActorFailureCode | null;
+}
+
+/**
  * One upstream server's supervisor: a state machine fed by a mailbox. Commands run one at a time; a connect
  * runs beside the mailbox so `stop`, `disable` and `update` can abort it at once. A failed step becomes the
  * `error` state (with a retry scheduled) and is never thrown at the caller.
@@ -74,6 +104,11 @@ export interface ServerActor {
   readonly name: string;
   /** The current frozen summary; O(1), allocates nothing. */
   getState(): ServerSummary;
+  /**
+   * The last health ping (when it answered and its round trip) and the code of the last failure; O(1), frozen,
+   * the same object until one of them changes.
+   */
+  health(): ActorHealth;
   /** The config the actor runs on now (settings resolved). */
   config(): Required<ActorConfig>;
   /** Puts a command in the mailbox; settles when processed (see the command methods). Rejects only with `BUSY`. */
@@ -184,6 +219,10 @@ class Actor implements ServerActor {
   private nextRetryAt: string | null = null;
   private connectedAt: string | null = null;
   private lastError: string | null = null;
+  private lastErrorCode: ActorFailureCode | null = null;
+  private lastPingAt: string | null = null;
+  private lastPingMs: number | null = null;
+  private healthCache: ActorHealth | undefined;
   private autoDisabled: ServerSummary['auto_disabled'] = null;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -251,6 +290,15 @@ class Actor implements ServerActor {
 
   getState(): ServerSummary {
     return this.summary;
+  }
+
+  health(): ActorHealth {
+    this.healthCache ??= Object.freeze({
+      last_ping_at: this.lastPingAt,
+      last_ping_ms: this.lastPingMs,
+      last_error_code: this.lastErrorCode,
+    });
+    return this.healthCache;
   }
 
   config(): Required<ActorConfig> {
@@ -674,12 +722,20 @@ class Actor implements ServerActor {
     this.conn = conn;
     this.connUnsubscribe = [
       conn.onClose((error) =>
-        this.internal(() => this.lost(conn, error?.message || 'connection closed', 'connection_lost')),
+        this.internal(() =>
+          this.lost(
+            conn,
+            error?.message || 'connection closed',
+            error ? failureCode(error) : 'CLOSED',
+            'connection_lost',
+          ),
+        ),
       ),
       conn.onToolsChanged(() => this.internal(() => this.relist(conn))),
     ];
     this.failures = 0;
     this.lastError = null;
+    this.setErrorCode(null);
     this.connectedAt = new Date(this.clock.now()).toISOString();
     const listing = this.applyListing(conn.tools);
     this.transition('ready', 'connected');
@@ -701,19 +757,20 @@ class Actor implements ServerActor {
 
   private connectFailed(attempt: Attempt, error: unknown): void {
     if (!this.settle(attempt)) return;
-    this.fail(describeError(error), 'connect_failed');
+    this.fail(describeError(error), failureCode(error), 'connect_failed');
     attempt.resolve();
   }
 
   private connectTimedOut(attempt: Attempt, timeoutMs: number): void {
     if (!this.settle(attempt)) return;
-    this.fail(`initialize timed out after ${timeoutMs} ms`, 'init_timeout');
+    this.fail(`initialize timed out after ${timeoutMs} ms`, 'INIT_TIMEOUT', 'init_timeout');
     attempt.resolve();
   }
 
   /** A failed connect: schedule a retry with backoff, or auto-disable after `max_retries` consecutive failures. */
-  private fail(message: string, reason: string): void {
+  private fail(message: string, code: ActorFailureCode, reason: string): void {
     this.lastError = message;
+    this.setErrorCode(code);
     this.failures++;
     this.logger.warn('upstream connect failed', { server: this.name, error: message, failures: this.failures });
     if (this.failures >= this.settings.retry.max_retries) {
@@ -753,11 +810,12 @@ class Actor implements ServerActor {
   }
 
   /** The connection ended (closed by the upstream, or a failed health check): → `error` and retry. */
-  private lost(conn: UpstreamConnection, message: string, reason: string): void {
+  private lost(conn: UpstreamConnection, message: string, code: ActorFailureCode, reason: string): void {
     if (this.conn !== conn || this.closed) return;
     this.detachConn();
     this.closeConn(conn);
     this.lastError = message;
+    this.setErrorCode(code);
     this.refresh();
     this.logger.warn('upstream connection lost', { server: this.name, error: message });
     this.bus.publish({ type: 'connection_lost', server: this.name, data: { error: message, summary: this.summary } });
@@ -814,18 +872,40 @@ class Actor implements ServerActor {
     this.healthTimer = this.clock.setTimeout(() => {
       this.healthTimer = undefined;
       if (this.conn !== conn) return;
+      const sent = this.clock.now();
+      let timedOut = false;
       this.withDeadline(
         interval,
         (signal) => conn.ping({ signal, timeoutMs: interval }),
-        () => new Error(`ping timed out after ${interval} ms`),
+        () => {
+          timedOut = true;
+          return new Error(`ping timed out after ${interval} ms`);
+        },
       ).then(
         () => {
-          if (this.conn === conn && this.healthTimer === undefined) this.scheduleHealth(conn);
+          if (this.conn !== conn) return;
+          this.pinged(sent);
+          if (this.healthTimer === undefined) this.scheduleHealth(conn);
         },
         (error: unknown) =>
-          this.internal(() => this.lost(conn, `health check failed: ${describeError(error)}`, 'health_check_failed')),
+          this.internal(() =>
+            this.lost(
+              conn,
+              `health check failed: ${describeError(error)}`,
+              timedOut ? 'PING_TIMEOUT' : failureCode(error),
+              'health_check_failed',
+            ),
+          ),
       );
     }, interval);
+  }
+
+  /** Records a ping that answered; outside the mailbox, like the ping itself, since it only sets three fields. */
+  private pinged(sent: number): void {
+    const now = this.clock.now();
+    this.lastPingAt = new Date(now).toISOString();
+    this.lastPingMs = now - sent;
+    this.healthCache = undefined;
   }
 
   private scheduleDiscovery(conn: UpstreamConnection): void {
@@ -1008,6 +1088,12 @@ class Actor implements ServerActor {
     });
   }
 
+  private setErrorCode(code: ActorFailureCode | null): void {
+    if (this.lastErrorCode === code) return;
+    this.lastErrorCode = code;
+    this.healthCache = undefined;
+  }
+
   private refresh(): void {
     this.summary = Object.freeze({
       name: this.name,
@@ -1137,6 +1223,11 @@ function bounded(ms: number): number | undefined {
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
+}
+
+/** The code of a connect or connection failure; `UNKNOWN` when it carried none. */
+function failureCode(error: unknown): ActorFailureCode {
+  return error instanceof UpstreamError ? error.code : 'UNKNOWN';
 }
 
 function toCallError(error: unknown): ActorError {

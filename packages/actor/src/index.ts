@@ -1,4 +1,11 @@
-export type { ActorCommand, ServerActor, ServerActorOptions, ToolCallOptions } from './actor.js';
+export type {
+  ActorCommand,
+  ActorFailureCode,
+  ActorHealth,
+  ServerActor,
+  ServerActorOptions,
+  ToolCallOptions,
+} from './actor.js';
 export { createServerActor } from './actor.js';
 export type { ApprovalsStore } from './approvals.js';
 export { createMemoryApprovals } from './approvals.js';

@@ -1,12 +1,29 @@
+import type { ActorFailureCode } from '@mcpproxy/actor';
 import { type Diagnostic, type ServerConfig, type ServerSummary, scrubSecrets } from '@mcpproxy/contracts';
 
 /** A connect failure the diagnostics can name. */
 export type FailureKind = 'COMMAND_NOT_FOUND' | 'INIT_TIMEOUT' | 'AUTH_REQUIRED';
 
 /**
- * Classifies a connect failure. The actor's `reason` is structured and wins (`init_timeout`); for the rest the
- * actor keeps only the message of the connector's `UpstreamError`, not its code, so the message is read here,
- * in this one place, against the wording of `@mcpproxy/upstream` and of the actor's own init deadline.
+ * Classifies a failure from the actor's structured code (`ServerActor.health().last_error_code`): the kind it names,
+ * or `undefined` for a code without a finding of its own (`CONNECT_FAILED`, `CLOSED`, `PING_TIMEOUT`…).
+ */
+export function failureKindOfCode(code: Exclude<ActorFailureCode, 'UNKNOWN'>): FailureKind | undefined {
+  switch (code) {
+    case 'COMMAND_NOT_FOUND':
+    case 'INIT_TIMEOUT':
+    case 'AUTH_REQUIRED':
+      return code;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Classifies a connect failure from its message: the fallback of {@link diagnoseServer} when the actor has no code
+ * for it (no actor, or a connector failure that carried none). The actor's `reason` is structured and wins
+ * (`init_timeout`); for the rest the message is read here, in this one place, against the wording of
+ * `@mcpproxy/upstream` and of the actor's own init deadline.
  */
 export function classifyFailure(
   reason: string | undefined,
@@ -30,6 +47,8 @@ export interface ServerFacts {
   entry: ServerConfig;
   /** `reason` of the server's last failed attempt (from `server_state_changed`), if it has not connected since. */
   failureReason: string | undefined;
+  /** Code of the failure behind the summary's `last_error` (`ServerActor.health()`); `null` without an actor. */
+  failureCode: ActorFailureCode | null;
   /** Names of tools in `changed` state. */
   changedTools: readonly string[];
   /** Names of tools in `pending` state. */
@@ -96,7 +115,12 @@ export function diagnoseServer(facts: ServerFacts): Diagnostic[] {
   const failing = autoDisabled !== null || s.state === 'error' || (s.state === 'connecting' && s.retry_count > 0);
   if (failing) {
     const text = autoDisabled ? scrubSecrets(autoDisabled.reason, secrets) : lastError;
-    const kind = classifyFailure(autoDisabled ? undefined : facts.failureReason, text);
+    // A structured code wins; the message is read only when there is none to go by.
+    const code = facts.failureCode;
+    const kind =
+      code !== null && code !== 'UNKNOWN'
+        ? failureKindOfCode(code)
+        : classifyFailure(autoDisabled ? undefined : facts.failureReason, text);
     if (kind === 'COMMAND_NOT_FOUND') {
       const command = entry.command ?? '';
       out.push({

@@ -568,15 +568,15 @@ export function createManagementService({
       const secrets = secretValues(config.snapshot());
       const actor = supervisor.getActor(name);
       const tail = actor ? actor.stderrTail().slice(-STDERR_LINES) : [];
+      const actorHealth = actor?.health();
       return {
         name,
         state: s.state,
         circuit: s.circuit,
         healthy: s.state === 'ready' && s.circuit === 'closed',
         last_error: s.last_error === null ? null : scrubSecrets(s.last_error, secrets),
-        // The actor pings ready upstreams but does not expose when or how fast; see the README.
-        last_ping_at: null,
-        last_ping_ms: null,
+        last_ping_at: actorHealth?.last_ping_at ?? null,
+        last_ping_ms: actorHealth?.last_ping_ms ?? null,
         retry_count: s.retry_count,
         next_retry_at: s.next_retry_at,
         stderr_tail: tail.map((line) => scrubSecrets(line, secrets)),
@@ -591,12 +591,14 @@ export function createManagementService({
       for (const summary of view.snapshot().servers) {
         const entry = entries.get(summary.name);
         if (!entry) continue;
-        const tools = supervisor.getActor(summary.name)?.tools() ?? [];
+        const actor = supervisor.getActor(summary.name);
+        const tools = actor?.tools() ?? [];
         found.push(
           ...diagnoseServer({
             summary,
             entry,
             failureReason: failures.get(summary.name),
+            failureCode: actor ? actor.health().last_error_code : null,
             changedTools: tools.filter((t) => t.approval === 'changed').map((t) => t.name),
             pendingTools: tools.filter((t) => t.approval === 'pending').map((t) => t.name),
             secrets,

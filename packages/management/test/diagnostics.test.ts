@@ -1,4 +1,5 @@
 import { UpstreamError } from '@mcpproxy/contracts';
+import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { createStack, type FakeClock } from './helpers/stack.js';
 import { defaultTools } from './helpers/tools.js';
@@ -107,6 +108,32 @@ describe('runDiagnostics', () => {
     });
   });
 
+  it('classifies from the structured code over a misleading message, and from the message only without a code', async () => {
+    await using s = await createStack({
+      file: {
+        mcpServers: [
+          { name: 'auth', url: 'https://example.com/mcp' },
+          { name: 'refused', url: 'https://example.com/mcp' },
+          { name: 'plain', command: 'plain-mcp' },
+        ],
+      },
+      scripts: {
+        // The message reads like a missing command; the code says what happened.
+        auth: { connect: new UpstreamError('AUTH_REQUIRED', 'proxy said: command "curl" not found on PATH') },
+        // The message reads like an auth demand; the code says it is a plain connect failure (no finding).
+        refused: { connect: new UpstreamError('CONNECT_FAILED', 'refused; the upstream requires authentication') },
+        // No code at all: the message classifier is the fallback.
+        plain: { connect: new Error('spawn plain-mcp ENOENT') },
+      },
+    });
+    await Promise.all([s.reach('auth', 'error'), s.reach('refused', 'error'), s.reach('plain', 'error')]);
+    const found = s.mgmt.runDiagnostics();
+    const byServer = (server: string) => found.filter((d) => d.server === server).map((d) => d.code);
+    expect(byServer('auth')).toEqual(['AUTH_REQUIRED']);
+    expect(byServer('refused')).toEqual([]);
+    expect(byServer('plain')).toEqual(['COMMAND_NOT_FOUND']);
+  });
+
   it('names changed and pending tools with the names to approve', async () => {
     await using s = await createStack({ file: { mcpServers: [{ name: 'a', command: 'a-mcp' }] } });
     await s.reach('a', 'ready');
@@ -156,6 +183,26 @@ describe('health, status and masked config', () => {
     expect(health.stderr_tail?.[0]).toBe('line 11');
     expect(health.stderr_tail?.[17]).toBe('using token ***');
     expect(health.stderr_tail?.at(-1)).toBe('line 30');
+  });
+
+  it("reports when the actor's last health ping answered and its round trip", async () => {
+    await using s = await createStack({
+      file: { health_check_interval: '1s', mcpServers: [{ name: 'a', command: 'a-mcp' }] },
+    });
+    await s.reach('a', 'ready');
+    const clock = s.clock as FakeClock;
+    const conn = s.connector.last('a');
+    conn.onPing = () => new Promise<void>((resolve) => clock.setTimeout(resolve, 25));
+    const readyAt = clock.now();
+    await clock.advanceAsync(1_025);
+    // The answer settles on a promise callback after the clock fired it.
+    await waitFor(() => s.mgmt.getServerHealth('a').last_ping_at !== null, { timeoutMs: 2_000, what: 'a ping' });
+    expect(conn.pings).toBe(1);
+    expect(s.mgmt.getServerHealth('a')).toMatchObject({
+      healthy: true,
+      last_ping_at: new Date(readyAt + 1_025).toISOString(),
+      last_ping_ms: 25,
+    });
   });
 
   it('reports a failing server unhealthy with its last error, scrubbed, and when it retries', async () => {

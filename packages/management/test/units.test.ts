@@ -2,7 +2,7 @@ import { ACTOR_API_CODES, ActorError, type ActorErrorCode } from '@mcpproxy/acto
 import { ConfigError, type ConfigErrorCode } from '@mcpproxy/configsvc';
 import { jsonEqual, parseServerConfig, type ServerConfig, UpstreamError } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure } from '../src/diagnose.js';
+import { classifyFailure, failureKindOfCode } from '../src/diagnose.js';
 import { ManagementError, toManagementError } from '../src/index.js';
 import { mergePatch } from '../src/merge.js';
 import { expectedChanges } from '../src/service.js';
@@ -116,6 +116,17 @@ describe('classifyFailure', () => {
       undefined,
     );
     expect(classifyFailure('connection_lost', null)).toBeUndefined();
+  });
+});
+
+describe('failureKindOfCode', () => {
+  it("names the kinds the actor's codes prove and nothing for the others", () => {
+    expect(failureKindOfCode('COMMAND_NOT_FOUND')).toBe('COMMAND_NOT_FOUND');
+    expect(failureKindOfCode('INIT_TIMEOUT')).toBe('INIT_TIMEOUT');
+    expect(failureKindOfCode('AUTH_REQUIRED')).toBe('AUTH_REQUIRED');
+    for (const code of ['CONNECT_FAILED', 'CLOSED', 'CALL_FAILED', 'PROTOCOL_ERROR', 'PING_TIMEOUT'] as const) {
+      expect(failureKindOfCode(code)).toBeUndefined();
+    }
   });
 });
 
