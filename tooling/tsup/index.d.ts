@@ -1,0 +1,4 @@
+import type { Options } from 'tsup';
+
+declare const config: Options;
+export default config;
