@@ -66,6 +66,31 @@ export interface ApiResponse {
   body: any;
 }
 
+/**
+ * `fetch(url + path)` with the API key (unless `key` overrides it; `false` sends none) and the body as JSON; the
+ * response body is parsed as JSON when it is JSON.
+ */
+export function restClient(url: string, apiKey?: string): TestServer['api'] {
+  return async (path, init = {}) => {
+    const { json, key = apiKey, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (key) headers.set('authorization', `Bearer ${key}`);
+    if (json !== undefined) {
+      headers.set('content-type', 'application/json');
+      rest.body = JSON.stringify(json);
+    }
+    const res = await fetch(url + path, { ...rest, headers });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body };
+  };
+}
+
 export interface StartOptions extends Partial<Omit<ServeOptions, 'dataDir'>> {
   /** The config written before start (listen defaults to 127.0.0.1:0). */
   config?: Record<string, unknown> | undefined;
@@ -104,24 +129,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configPath,
     bus: running.services.bus,
     view: running.services.view,
-    async api(path, init = {}) {
-      const { json, key = apiKey, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (key) headers.set('authorization', `Bearer ${key}`);
-      if (json !== undefined) {
-        headers.set('content-type', 'application/json');
-        rest.body = JSON.stringify(json);
-      }
-      const res = await fetch(url + path, { ...rest, headers });
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined;
-      }
-      return { status: res.status, headers: res.headers, text, body };
-    },
+    api: restClient(url, apiKey),
     close,
     [Symbol.asyncDispose]: close,
   };
