@@ -1,0 +1,2 @@
+export type { ClientErrorCode, ClientIssue } from './errors.js';
+export { ClientError } from './errors.js';
