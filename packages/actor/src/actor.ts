@@ -46,6 +46,24 @@ export interface ToolCallOptions {
   timeoutMs?: number | undefined;
 }
 
+/**
+ * A pass through the circuit breaker for one call made on another link to this server (a transparent proxy's
+ * per-session connection), from {@link ServerActor.admitCall}. Opaque; settle it once with
+ * {@link ServerActor.recordCallOutcome}.
+ */
+export interface CallPermit {
+  /** True when this call is the circuit's one half-open probe: its outcome closes or reopens the circuit. */
+  readonly probe: boolean;
+}
+
+/**
+ * How a call made outside {@link ServerActor.callTool} ended, as the circuit breaker counts it (the same rules as
+ * `callTool`): `ok` (an answer, also a tool result with `isError`) resets the failure count and closes a half-open
+ * circuit; `failed` (a JSON-RPC error, a transport failure, the upstream gone) and `timeout` count as failures;
+ * `aborted` (the caller cancelled, its session ended) counts as neither and frees the half-open probe.
+ */
+export type CallOutcome = 'ok' | 'failed' | 'timeout' | 'aborted';
+
 export interface ServerActorOptions {
   /** The server's config entry and the global settings it runs on. */
   config: ActorConfig;
@@ -150,6 +168,20 @@ export interface ServerActor {
   callableTools(): readonly UpstreamTool[];
   /** Calls a callable tool through the circuit breaker with a deadline; rejects with an {@link ActorError}. */
   callTool(tool: string, args: Record<string, unknown>, options?: ToolCallOptions): Promise<UpstreamCallResult>;
+  /**
+   * Asks the circuit breaker whether a call made on another link to this server (a transparent proxy's own
+   * per-session connection) may go now, exactly as {@link callTool} would: throws an {@link ActorError}
+   * `CIRCUIT_OPEN` while the circuit is open or its half-open probe is in flight, `NOT_READY` when the server is not
+   * `ready`, `STOPPED` once closed. The permit must be settled with {@link recordCallOutcome}; in half-open the
+   * first permit is the probe. Publishes nothing (the caller reports its own `tool_called`).
+   */
+  admitCall(): CallPermit;
+  /**
+   * Feeds the outcome of a call admitted by {@link admitCall} to the circuit breaker, like a {@link callTool}
+   * outcome: consecutive `failed`/`timeout` outcomes open the circuit at `failure_threshold`. A permit counts once
+   * (later records are ignored), and not at all when the circuit was reset since it was given (a reconnect).
+   */
+  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void;
   /** The live connection while `ready`, for a transparent proxy; `undefined` otherwise. */
   connection(): UpstreamConnection | undefined;
   /** Last stderr lines of the upstream (of the last connection once it is gone). */
@@ -249,6 +281,8 @@ class Actor implements ServerActor {
   private circuitTimer: ReturnType<Clock['setTimeout']> | undefined;
   private circuitEpoch = 0;
   private probing = false;
+  /** Unsettled permits of {@link admitCall} with the circuit epoch they were given in. */
+  private readonly permits = new WeakMap<CallPermit, number>();
 
   private entries = new Map<string, ToolEntry>();
   private listed = false;
@@ -581,6 +615,29 @@ class Actor implements ServerActor {
     } finally {
       this.calls--;
     }
+  }
+
+  admitCall(): CallPermit {
+    if (this.closed) throw new ActorError('STOPPED', `server "${this.name}" is closed`);
+    if (this.state !== 'ready') throw new ActorError('NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
+    if (this.circuit === 'open' || (this.circuit === 'half_open' && this.probing)) {
+      throw new ActorError('CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
+    }
+    const probe = this.circuit === 'half_open';
+    if (probe) this.probing = true;
+    const permit: CallPermit = Object.freeze({ probe });
+    this.permits.set(permit, this.circuitEpoch);
+    return permit;
+  }
+
+  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void {
+    const epoch = this.permits.get(permit);
+    // Unknown or already settled: a permit counts once.
+    if (epoch === undefined) return;
+    this.permits.delete(permit);
+    if (outcome === 'ok') this.callSucceeded(epoch, permit.probe);
+    else if (outcome === 'failed' || outcome === 'timeout') this.callFailed(epoch, permit.probe);
+    else if (permit.probe && epoch === this.circuitEpoch) this.probing = false;
   }
 
   private rejectCall(tool: string, code: ActorErrorCode, message: string): ActorError {

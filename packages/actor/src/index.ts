@@ -2,6 +2,8 @@ export type {
   ActorCommand,
   ActorFailureCode,
   ActorHealth,
+  CallOutcome,
+  CallPermit,
   ServerActor,
   ServerActorOptions,
   ToolCallOptions,
