@@ -198,6 +198,11 @@ export const ConfigSchema = z.strictObject({
   init_timeout: DurationSchema.default(30_000),
   health_check_interval: DurationSchema.default(30_000),
   tool_discovery_interval: DurationSchema.default(300_000),
+  /**
+   * Most `/mcp/servers/{name}` sessions per server that hold their own upstream link (an own process for stdio,
+   * an own upstream session for HTTP); the others share the actor's connection. `0` = every session shares.
+   */
+  max_session_links: z.number().int().min(0).max(1000).default(8),
   features: FeaturesSchema.prefault({}),
   retry: RetrySchema.prefault({}),
   circuit_breaker: CircuitBreakerSchema.prefault({}),
