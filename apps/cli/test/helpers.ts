@@ -1,8 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
@@ -36,12 +47,23 @@ export interface Cli {
   exited: Promise<number | string>;
 }
 
-/** Runs `node dist/main.js ...args`. The process is killed by `kill()` of the caller or at the end of its test. */
-export function runCli(
-  args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string; uid?: number; gid?: number } = {},
-): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/** How {@link runCli} starts the CLI: as another user, or behind a command that runs `node` (e.g. `setpriv …`). */
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** A command (and its arguments) that runs `node dist/main.js …` for us. */
+  prefix?: string[];
+}
+
+/**
+ * Runs `node dist/main.js ...args` (behind `options.prefix` when given). The process is killed by `kill()` of the
+ * caller or at the end of its test.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Cli {
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command as string, [...prefixArgs, MAIN, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, MCPPROXY_LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,6 +117,43 @@ export function runCli(
       });
     },
   };
+}
+
+/** The absolute path of `command` on PATH, or `undefined`. */
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const path = join(dir, command);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Options for {@link runCli} under which file permission bits bind the CLI as they bind an ordinary user, so that a
+ * mode-000 file gives a real EACCES. Root reads any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so as root the CLI
+ * runs as the owner of the checkout, and when that owner is root, under `setpriv` without those two capabilities.
+ * Either way the CLI can still load itself wherever the checkout lives, a private 0700 folder included (running it
+ * as `nobody` could not). `paths` (the files and folders the test prepares) are handed to that identity.
+ */
+export function withFilePermissions(paths: string[]): CliOptions {
+  if (process.getuid?.() !== 0) return {};
+  const owner = statSync(MAIN);
+  if (owner.uid !== 0) {
+    for (const path of paths) chownSync(path, owner.uid, owner.gid);
+    return { uid: owner.uid, gid: owner.gid };
+  }
+  const setpriv = onPath('setpriv');
+  if (setpriv === undefined) {
+    throw new Error(
+      'setpriv (Debian package util-linux) is needed to run this test as root: run `tooling/ci/system-deps.sh` as root',
+    );
+  }
+  return { prefix: [setpriv, '--bounding-set=-dac_override,-dac_read_search', '--'] };
 }
 
 /** The exit code, or rejects when the process is still running after `timeoutMs`. */

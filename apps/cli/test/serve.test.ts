@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   processGone,
   runCli,
   tempDir,
+  withFilePermissions,
   writeJson,
 } from './helpers.js';
 
@@ -136,13 +137,12 @@ describe('mcpproxy serve', () => {
     const d = dir();
     const configPath = join(d, 'mcp_config.json');
     writeJson(configPath, { listen: '127.0.0.1:0' });
+    // The CLI owns the data dir and the config, but the config's mode lets nobody read it, its owner included.
+    const options = withFilePermissions([d, configPath]);
     chmodSync(configPath, 0o000);
-    // root reads anything, so as root the command runs as `nobody`, owning the data dir but not the config.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) chownSync(d, 65534, 65534);
-    const proc = cli(['serve', '--data-dir', d, '-c', configPath], asRoot ? { uid: 65534, gid: 65534 } : {});
+    const proc = cli(['serve', '--data-dir', d, '-c', configPath], options);
     expect(await exitWithin(proc, 10_000)).toBe(5);
-    expect(proc.stderr()).toContain('permission denied');
+    expect(proc.stderr()).toContain(`cannot access the config ${configPath}: permission denied`);
   });
 
   it('prints its version', async () => {
