@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatValidationIssues } from '@mcpproxy/contracts';
 import { EXIT_CODES, exitCodeOf, type RunningServer, ServeError, serve, serveStdio, VERSION } from '@mcpproxy/server';
 import { Command } from 'commander';
@@ -43,11 +44,20 @@ export function resolveDataDir(flags: ServeFlags, env: ServeIo['env'], cwd: stri
   return join(homedir(), '.mcpproxy');
 }
 
-/** The entry file of `@modelcontextprotocol/server-everything`, or `undefined` when it is not installed. */
+/**
+ * The entry file of `@modelcontextprotocol/server-everything`, or `undefined` when it is not installed. It is a
+ * runtime dependency of this package, so it is resolved from this module (not the working directory): that finds it
+ * in a checkout, in a project that installed `@mcpproxy/cli` with npm, and in a global install alike.
+ */
 export function everythingEntry(): string | undefined {
   try {
     const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
+    const entry = join(
+      dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')),
+      'dist',
+      'index.js',
+    );
+    return existsSync(entry) ? entry : undefined;
   } catch {
     return undefined;
   }
@@ -79,7 +89,9 @@ export async function writeDemoConfig(path: string): Promise<boolean> {
   if (!entry) {
     throw new ServeError(
       'START_FAILED',
-      '--demo needs @modelcontextprotocol/server-everything installed next to @mcpproxy/cli (pnpm install in the repo)',
+      '--demo needs @modelcontextprotocol/server-everything, a dependency of @mcpproxy/cli, and cannot find it ' +
+        `from ${fileURLToPath(import.meta.url)}; reinstall the CLI (npm install -g @mcpproxy/cli, or pnpm install ` +
+        'in a checkout), or run without --demo',
     );
   }
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
