@@ -8,10 +8,20 @@ export const ProtocolSchema = z.enum(['stdio', 'http', 'streamable-http', 'sse',
 /** Upstream transport; `auto` is stdio when `command` is set, else Streamable HTTP falling back to SSE. */
 export type Protocol = z.infer<typeof ProtocolSchema>;
 
+/**
+ * Names that are also special property names of JavaScript objects. `__proto__` is already refused by the `__`
+ * rule; `constructor` and `prototype` are refused too, so no map keyed by server name (bulk results, JSON objects
+ * built by clients) can be confused by them.
+ */
+const RESERVED_SERVER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export const ServerNameSchema = z
   .string()
   .regex(SERVER_NAME_RE, { message: 'must be 1–64 letters, digits, "-", "_" or "." (no ":")' })
-  .refine((s) => !s.includes('__'), { message: 'must not contain "__" (reserved as the namespace separator)' });
+  .refine((s) => !s.includes('__'), { message: 'must not contain "__" (reserved as the namespace separator)' })
+  .refine((s) => s.includes('__') || !RESERVED_SERVER_NAMES.has(s), {
+    message: 'must not be "constructor" or "prototype" (reserved)',
+  });
 
 const StringMap = z.record(z.string(), z.string());
 
@@ -71,11 +81,33 @@ export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 const ServersArraySchema = z.array(ServerConfigSchema);
 const ServersObjectSchema = z.record(z.string(), KeyedServerConfigSchema);
 
+type KeyedParse =
+  | { success: true; data: Array<[string, z.output<typeof KeyedServerConfigSchema>]> }
+  | { success: false; error: { issues: z.core.$ZodIssue[] } };
+
+/** Each own key of the object form with its parsed entry, in key order; issues are prefixed with the key. */
+function parseKeyedServers(value: Record<string, unknown>): KeyedParse {
+  const data: Array<[string, z.output<typeof KeyedServerConfigSchema>]> = [];
+  const issues: z.core.$ZodIssue[] = [];
+  for (const [key, entry] of Object.entries(value)) {
+    const parsed = KeyedServerConfigSchema.safeParse(entry);
+    if (parsed.success) data.push([key, parsed.data]);
+    else for (const issue of parsed.error.issues) issues.push({ ...issue, path: [key, ...issue.path] });
+  }
+  return issues.length > 0 ? { success: false, error: { issues } } : { success: true, data };
+}
+
 /** `mcpServers`: an array of entries with `name`, or an object keyed by name; always normalised to an array. */
 export const ServersSchema = z.unknown().transform((value, ctx): ServerConfig[] => {
   if (value === undefined) return [];
   const isArray = Array.isArray(value);
-  const result = isArray ? ServersArraySchema.safeParse(value) : ServersObjectSchema.safeParse(value);
+  // The object form is parsed entry by entry from its own keys: `z.record` builds its output by assignment, which
+  // turns a "__proto__" key into a prototype change and silently drops that server instead of refusing its name.
+  const result = isArray
+    ? ServersArraySchema.safeParse(value)
+    : typeof value === 'object' && value !== null
+      ? parseKeyedServers(value as Record<string, unknown>)
+      : ServersObjectSchema.safeParse(value);
   if (!result.success) {
     for (const issue of result.error.issues) {
       ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, params: { rule: ruleOf(issue) } });
@@ -84,7 +116,7 @@ export const ServersSchema = z.unknown().transform((value, ctx): ServerConfig[] 
   }
   const list: ServerConfig[] = isArray
     ? (result.data as ServerConfig[])
-    : Object.entries(result.data as Record<string, z.output<typeof KeyedServerConfigSchema>>).map(([key, entry]) => {
+    : (result.data as Array<[string, z.output<typeof KeyedServerConfigSchema>]>).map(([key, entry]) => {
         const named = ServerNameSchema.safeParse(key);
         if (!named.success) {
           ctx.addIssue({
