@@ -111,7 +111,7 @@ const UI_PLACEHOLDER = `<!doctype html>
 type FeatureKey = keyof FeaturesConfig;
 
 /**
- * Builds the HTTP app: every route of DESIGN §7 plus probes, metrics, SSE and the dashboard shell, behind
+ * Builds the HTTP app: every route of docs/rest.md plus probes, metrics, SSE and the dashboard shell, behind
  * request ids, Host/Origin validation, CORS for `allowed_origins`, the 4 MiB body limit and the API key. Errors
  * from any layer become problem+json in one `onError`. Testable without a port through `app.request()`.
  */
@@ -393,7 +393,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       title: 'mcpproxy API',
       version,
       description:
-        'REST API of mcpproxy (DESIGN §7). Errors are RFC 9457 problem+json with a `code`. Authenticate with ' +
+        'REST API of mcpproxy. Errors are RFC 9457 problem+json with a `code`. Authenticate with ' +
         '`Authorization: Bearer KEY`, `X-API-Key: KEY` or `?apikey=KEY` when an api_key is configured.',
     },
     servers: [{ url: '/api/v1' }],
