@@ -414,7 +414,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     method: 'get',
     path: '/events',
     tags: ['live'],
-    summary: 'Server-sent events (alias of /events): hello, then one event per message; `id:` is the seq',
+    summary:
+      'Server-sent events (alias of /events): hello, then one event per message; `id:` is `EPOCH:SEQ`, so `Last-Event-ID` resumes',
     responses: {
       200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
     },

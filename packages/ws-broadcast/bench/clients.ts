@@ -149,7 +149,9 @@ function openSse(url: string, i: number): Promise<void> {
       for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n', start)) {
         const at = text.indexOf('id: ', start);
         if (at >= 0 && at < end && !text.startsWith('event: hello', text.indexOf('\n', at) + 1)) {
-          if (count(i, Number.parseInt(text.slice(at + 4, at + 24), 10))) {
+          // The id is EPOCH:SEQ; the seq follows the colon on the id line.
+          const colon = text.indexOf(':', at + 4);
+          if (count(i, Number.parseInt(text.slice(colon + 1, colon + 21), 10))) {
             const ts = text.indexOf(TS_KEY, at);
             if (ts >= 0 && ts < end) {
               samples[sampleCount++] =

@@ -13,7 +13,7 @@ import {
 } from '@mcpproxy/contracts';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { Client, type Counters, type Endpoint, Mode, SSE_HIGH_WATER_MARK, type SseRun } from './client.js';
-import { type EncodedEvent, EncodingCache, frameText, sseMessage } from './codec.js';
+import { type EncodedEvent, EncodingCache, eventId, frameText, sseMessage } from './codec.js';
 import { BroadcastError } from './errors.js';
 import { problemResponse, rawToString, rejectSocket } from './http.js';
 import { omni2InitialStatus, omni2Message, omni2Ping } from './omni2.js';
@@ -58,6 +58,10 @@ export function createBroadcaster({
 }: BroadcasterOptions): Broadcaster {
   const settings: BroadcastSettings = { ...DEFAULTS, ...options };
   checkSettings(settings, sseKeepaliveMs, closeTimeoutMs);
+  // The epoch goes into every SSE `id:` line: a line break would split the field, a NUL makes browsers drop the id.
+  if (/[\r\n\0]/.test(bus.epoch)) {
+    throw new BroadcastError('INVALID_OPTIONS', 'bus.epoch must not contain CR, LF or NUL (it is part of SSE ids)');
+  }
   const limits = { sendBuffer: settings.send_buffer, maxBufferedBytes: settings.max_buffered_bytes };
   const batchWindow = settings.batch_window;
 
@@ -113,7 +117,7 @@ export function createBroadcaster({
     } else if (c.mode === Mode.Deflate) {
       c.sendNow(json, json.length);
     } else {
-      const msg = sseMessage(event, json, id);
+      const msg = sseMessage(event, json, eventId(bus.epoch, id));
       c.sendNow(msg, msg.length);
     }
   };
@@ -280,7 +284,8 @@ export function createBroadcaster({
     const json =
       `{"type":"hello","protocol":${LIVE_PROTOCOL_VERSION},"epoch":${epochJson},"seq":${snap.seq},` +
       `"snapshot":${snapshotJson(snap, c.servers)},"recovered":${recovered}}`;
-    // SSE: the hello's id is where the client stands after it, so a reconnect mid-replay resumes correctly.
+    // SSE: the hello's id is where the client stands after it: the resume point when the missed events follow (a
+    // reconnect before they arrive asks for them again), else the snapshot's seq.
     sendStart(c, 'hello', json, recovered ? (query.since as number) : snap.seq);
     if (replay) {
       counters.replays++;

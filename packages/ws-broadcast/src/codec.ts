@@ -25,8 +25,15 @@ export function frameText(text: string): Buffer {
   return out;
 }
 
+/**
+ * The SSE `id:` of a position in the stream: `EPOCH:SEQ`. The epoch makes the id mean one place in one process's
+ * stream, so a browser's `Last-Event-ID` after a restart (a new epoch, seqs counted again from 1) can never be taken
+ * for a position in the new stream.
+ */
+export const eventId = (epoch: string, seq: number): string => `${epoch}:${seq}`;
+
 /** One SSE message: `id:` (when given), `event:`, and the JSON on one `data:` line (JSON has no raw newlines). */
-export function sseMessage(event: string, json: string, id?: number): Buffer {
+export function sseMessage(event: string, json: string, id?: string): Buffer {
   return Buffer.from(
     id === undefined ? `event: ${event}\ndata: ${json}\n\n` : `id: ${id}\nevent: ${event}\ndata: ${json}\n\n`,
   );
@@ -75,10 +82,10 @@ export class EncodedEvent {
 
   sse(legacy = false): Buffer {
     if (legacy && this.alias !== undefined) {
-      this.#legacySse ??= sseMessage(this.alias, this.json(true), this.event.seq);
+      this.#legacySse ??= sseMessage(this.alias, this.json(true), eventId(this.event.epoch, this.event.seq));
       return this.#legacySse;
     }
-    this.#sse ??= sseMessage(this.event.type, this.json(), this.event.seq);
+    this.#sse ??= sseMessage(this.event.type, this.json(), eventId(this.event.epoch, this.event.seq));
     return this.#sse;
   }
 }

@@ -1,6 +1,6 @@
 /** Why the broadcaster refused something. */
 export type BroadcastErrorCode =
-  /** An option is out of range (e.g. `send_buffer` < 1). */
+  /** An option is out of range (e.g. `send_buffer` < 1), or the bus epoch cannot be written in an SSE `id:`. */
   | 'INVALID_OPTIONS'
   /** A query parameter of a live endpoint is malformed (unknown type, bad `since`, missing `server`). */
   | 'BAD_QUERY';

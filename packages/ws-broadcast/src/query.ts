@@ -58,8 +58,32 @@ function parseSeq(value: string | null, name: string): number | undefined {
   return Number(value.trim());
 }
 
+/** Longest `Last-Event-ID` worth parsing: an epoch, a colon and a 16-digit seq fit easily; longer is garbage. */
+const MAX_EVENT_ID_LENGTH = 256;
+const CANONICAL_SEQ = /^(0|[1-9]\d{0,15})$/;
+
 /**
- * Parses the query of a live endpoint. `lastEventId` (SSE's `Last-Event-ID` header) wins over `since`.
+ * Reads an SSE event id of the form `EPOCH:SEQ` (what codec's `eventId` writes in `id:`). The epoch is everything before
+ * the last colon, so an epoch with colons of its own still parses; the seq must be a canonical non-negative safe
+ * integer (no sign, no leading zeros, no spaces). Anything else (a bare number, garbage, an empty epoch or seq) is
+ * `undefined`: the caller then sends a fresh snapshot, because guessing a position could replay the wrong events.
+ */
+export function parseEventId(id: string): { epoch: string; since: number } | undefined {
+  if (id.length > MAX_EVENT_ID_LENGTH) return undefined;
+  const colon = id.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const seq = id.slice(colon + 1);
+  if (!CANONICAL_SEQ.test(seq)) return undefined;
+  const since = Number(seq);
+  if (!Number.isSafeInteger(since)) return undefined;
+  return { epoch: id.slice(0, colon), since };
+}
+
+/**
+ * Parses the query of a live endpoint. A non-empty `lastEventId` (SSE's `Last-Event-ID` header) alone decides the
+ * resume point, over `since`/`epoch`: `EventSource` reconnects to its original URL, so a `since` there is stale. A
+ * malformed `lastEventId` is not an error (a browser would stop reconnecting on a 400); it resumes nothing, so the
+ * client gets a fresh snapshot. A malformed `since` in the URL is the caller's mistake and is refused.
  * @throws {BroadcastError} `BAD_QUERY` with a message fit for the client.
  */
 export function parseLiveQuery(
@@ -71,8 +95,13 @@ export function parseLiveQuery(
   if (requireServer && (!serverList || serverList.length === 0)) {
     throw new BroadcastError('BAD_QUERY', 'at least one server= parameter is required');
   }
-  const since = parseSeq(lastEventId ?? params.get('since'), lastEventId ? 'Last-Event-ID' : 'since');
-  const epoch = params.get('epoch') || undefined;
+  let since = parseSeq(params.get('since'), 'since');
+  let epoch = params.get('epoch') || undefined;
+  if (lastEventId) {
+    const position = parseEventId(lastEventId);
+    since = position?.since;
+    epoch = position?.epoch;
+  }
   const legacyParam = params.get('legacy');
   return {
     types,

@@ -101,7 +101,11 @@ export interface Broadcaster {
    * answers 404/403/401/400 on the raw socket before any upgrade, and never throws.
    */
   readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  /** Answers `GET /events`: a `text/event-stream` response (or a problem+json 400/401/403/503). */
+  /**
+   * Answers `GET /events`: a `text/event-stream` response (or a problem+json 400/401/403/503). Messages carry
+   * `id: EPOCH:SEQ`; a `Last-Event-ID` of this epoch still in the replay ring resumes exactly, anything else (another
+   * epoch, a bare number, garbage) gets a fresh snapshot, never an error.
+   */
   readonly sse: (request: Request) => Promise<Response>;
   stats(): BroadcastStats;
   /** Every open client with its queue figures: for diagnostics and tests. */

@@ -70,6 +70,8 @@ export interface HubOptions extends Partial<Omit<BroadcasterOptions, 'bus' | 'vi
   logger?: Logger;
   /** Wraps the real view, e.g. to make it lag the bus. */
   wrapView?: (view: StateView) => SnapshotSource;
+  /** Port to listen on (a restart reuses the port of the hub it replaces). @default 0 */
+  port?: number;
 }
 
 export const SERVERS = ['alpha', 'beta', 'gamma'];
@@ -79,7 +81,7 @@ export const SERVERS = ['alpha', 'beta', 'gamma'];
  * wired to `upgrade` and `/events`.
  */
 export async function startHub(opts: HubOptions = {}): Promise<Hub> {
-  const { realClock = false, auth = false, replayBuffer = 1024, servers, wrapView, ...rest } = opts;
+  const { realClock = false, auth = false, replayBuffer = 1024, servers, wrapView, port: wanted = 0, ...rest } = opts;
   const clock = realClock ? undefined : createFakeClock();
   const bus = createEventBus({ clock, replayBuffer, coalesceMs: 0 });
   const view = createStateView({
@@ -103,7 +105,7 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
     },
   }) as Server;
   server.on('upgrade', b.handleUpgrade);
-  server.listen(0, '127.0.0.1');
+  server.listen(wanted, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;

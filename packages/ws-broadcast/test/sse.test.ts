@@ -2,8 +2,11 @@ import { waitFor } from '@mcpproxy/testkit';
 import { describe, expect, it } from 'vitest';
 import { API_KEY, publishCall, publishState, SseReader, startHub } from './helpers.js';
 
+/** The seq part of an `EPOCH:SEQ` SSE id. */
+const seqOf = (id: string | undefined): number => Number(id?.slice(id.lastIndexOf(':') + 1));
+
 describe('SSE /events', () => {
-  it('answers text/event-stream with hello first, then events with id = seq and event = type', async () => {
+  it('answers text/event-stream with hello first, then events with id = EPOCH:SEQ and event = type', async () => {
     await using hub = await startHub();
     publishState(hub.bus, 'alpha', 'idle', 'ready');
     await using sse = await SseReader.open(hub.http('/events'));
@@ -11,15 +14,16 @@ describe('SSE /events', () => {
     expect(sse.response.headers.get('cache-control')).toContain('no-cache');
     expect(sse.response.headers.get('x-accel-buffering')).toBe('no');
     await sse.waitFor((evs) => evs.length === 1, 'hello');
-    expect(sse.events[0]).toMatchObject({ event: 'hello', id: '1' });
+    const e = hub.bus.epoch;
+    expect(sse.events[0]).toMatchObject({ event: 'hello', id: `${e}:1` });
     expect(sse.data('hello')[0]).toMatchObject({ type: 'hello', protocol: 1, seq: 1, recovered: false });
 
     publishCall(hub.bus, 'beta');
     publishState(hub.bus, 'beta', 'idle', 'ready');
     await sse.waitFor((evs) => evs.length === 3, 'two events');
     expect(sse.events.slice(1).map((e) => [e.id, e.event])).toEqual([
-      ['2', 'tool_called'],
-      ['3', 'server_state_changed'],
+      [`${e}:2`, 'tool_called'],
+      [`${e}:3`, 'server_state_changed'],
     ]);
     expect(JSON.parse(sse.events[2]?.data as string)).toMatchObject({ seq: 3, server: 'beta' });
   });
@@ -34,9 +38,9 @@ describe('SSE /events', () => {
     hub.bus.publish({ type: 'app_state_changed', data: { from: 'running', to: 'degraded' } });
     publishCall(hub.bus, 'beta');
     await sse.waitFor((evs) => evs.length === 3, 'two events');
-    expect(sse.events.slice(1).map((e) => [e.id, e.event])).toEqual([
-      ['2', 'state_change'],
-      ['4', 'tool_called'],
+    expect(sse.events.slice(1).map((e) => [seqOf(e.id), e.event])).toEqual([
+      [2, 'state_change'],
+      [4, 'tool_called'],
     ]);
   });
 
@@ -59,7 +63,7 @@ describe('SSE /events', () => {
     await Promise.all([plain, plain2, legacy].map((r) => r.waitFor((evs) => evs.length === 13, 'the burst')));
     await calls.waitFor((evs) => evs.length === 9, 'the calls');
     await beta.waitFor((evs) => evs.length === 7, "beta's events");
-    const names = (r: SseReader) => r.events.slice(1).map((e) => `${e.id}:${e.event}`);
+    const names = (r: SseReader) => r.events.slice(1).map((e) => `${seqOf(e.id)}:${e.event}`);
     const expected = Array.from(
       { length: 12 },
       (_, i) => `${i + 1}:${i % 3 === 0 ? 'server_state_changed' : 'tool_called'}`,
@@ -78,42 +82,42 @@ describe('SSE /events', () => {
     for (const r of readers) await r.close();
   });
 
-  it('resumes from Last-Event-ID through the replay ring, with the epoch in the query', async () => {
+  it('resumes from an EPOCH:SEQ Last-Event-ID through the replay ring, with nothing in the URL', async () => {
     await using hub = await startHub();
     await using first = await SseReader.open(hub.http('/events'));
     publishCall(hub.bus, 'alpha');
     publishCall(hub.bus, 'alpha');
     await first.waitFor((evs) => evs.length === 3, 'two events');
     const lastId = first.events.at(-1)?.id as string;
-    const epoch = first.data('hello')[0].epoch as string;
+    expect(lastId).toBe(`${hub.bus.epoch}:2`);
     await first.close();
     await waitFor(() => hub.b.stats().connections.sse === 0, { what: 'the first stream to end' });
 
     publishCall(hub.bus, 'beta');
     publishState(hub.bus, 'gamma', 'idle', 'ready');
-    await using again = await SseReader.open(hub.http(`/events?epoch=${epoch}`), {
-      headers: { 'last-event-id': lastId },
-    });
+    await using again = await SseReader.open(hub.http('/events'), { headers: { 'last-event-id': lastId } });
     await again.waitFor((evs) => evs.length === 3, 'hello and the two missed events');
-    expect(again.events[0]).toMatchObject({ event: 'hello', id: '2' });
+    expect(again.events[0]).toMatchObject({ event: 'hello', id: lastId });
     expect(again.data('hello')[0]).toMatchObject({ recovered: true, seq: 4 });
-    expect(again.events.slice(1).map((e) => e.id)).toEqual(['3', '4']);
+    expect(again.events.slice(1).map((e) => seqOf(e.id))).toEqual([3, 4]);
     publishCall(hub.bus, 'alpha');
     await again.waitFor((evs) => evs.length === 4, 'the live event');
-    expect(again.events[3]?.id).toBe('5');
+    expect(again.events[3]?.id).toBe(`${hub.bus.epoch}:5`);
     expect(hub.b.stats().replays).toBe(1);
   });
 
-  it('resumes from the since query too, and sends a fresh hello when the epoch is missing', async () => {
+  it('resumes from since and epoch in the URL too, and sends a fresh hello for a bare-number Last-Event-ID', async () => {
     await using hub = await startHub();
     for (let i = 0; i < 3; i++) publishCall(hub.bus, 'alpha');
     await using bySince = await SseReader.open(hub.http(`/events?since=1&epoch=${hub.bus.epoch}`));
     await bySince.waitFor((evs) => evs.length === 3, 'replay');
-    expect(bySince.events.map((e) => e.id)).toEqual(['1', '2', '3']);
-    await using noEpoch = await SseReader.open(hub.http('/events'), { headers: { 'last-event-id': '1' } });
+    expect(bySince.events.map((e) => e.id)).toEqual([1, 2, 3].map((n) => `${hub.bus.epoch}:${n}`));
+    await using noEpoch = await SseReader.open(hub.http(`/events?epoch=${hub.bus.epoch}`), {
+      headers: { 'last-event-id': '1' },
+    });
     await noEpoch.waitFor((evs) => evs.length === 1, 'hello');
     expect(noEpoch.data('hello')[0]).toMatchObject({ recovered: false, seq: 3 });
-    expect(noEpoch.events[0]?.id).toBe('3');
+    expect(noEpoch.events[0]?.id).toBe(`${hub.bus.epoch}:3`);
   });
 
   it('sends a ": ping" comment every sseKeepaliveMs', async () => {
@@ -168,17 +172,18 @@ describe('SSE /events', () => {
     expect(info?.peakQueued).toBeLessThanOrEqual(limits.send_buffer);
     expect(info?.peakQueuedBytes).toBeLessThanOrEqual(limits.max_buffered_bytes);
     sse.resume();
-    await sse.waitFor((evs) => evs.some((e) => e.event === 'resync' && e.id === String(published)), 'the resync');
+    const id = (seq: number) => `${hub.bus.epoch}:${seq}`;
+    await sse.waitFor((evs) => evs.some((e) => e.event === 'resync' && e.id === id(published)), 'the resync');
     publishCall(hub.bus, 'beta');
-    await sse.waitFor((evs) => evs.at(-1)?.id === String(published + 1), 'the next live event');
+    await sse.waitFor((evs) => evs.at(-1)?.id === id(published + 1), 'the next live event');
     // Every gap in the ids is announced by a resync that names the new position.
     let pos = -1;
     const silentGaps: string[] = [];
     for (const e of sse.events) {
-      if (e.event === 'hello' || e.event === 'resync') pos = Number(e.id);
+      if (e.event === 'hello' || e.event === 'resync') pos = seqOf(e.id);
       else if (e.id !== undefined) {
-        if (Number(e.id) !== pos + 1) silentGaps.push(`${pos} -> ${e.id}`);
-        pos = Number(e.id);
+        if (seqOf(e.id) !== pos + 1) silentGaps.push(`${pos} -> ${e.id}`);
+        pos = seqOf(e.id);
       }
     }
     expect(silentGaps).toEqual([]);

@@ -1,7 +1,8 @@
 import { makeSummary } from '@mcpproxy/stateview';
 import { describe, expect, it } from 'vitest';
+import { eventId } from '../src/codec.js';
 import { BroadcastError, frameText, omni2Message, omni2Status } from '../src/index.js';
-import { parseLiveQuery } from '../src/query.js';
+import { parseEventId, parseLiveQuery } from '../src/query.js';
 
 describe('frameText', () => {
   it.each([0, 125, 126, 65_535, 65_536, 70_000])('frames a %i-byte text as one final unmasked frame', (len) => {
@@ -42,8 +43,23 @@ describe('parseLiveQuery', () => {
     expect(parseLiveQuery(new URLSearchParams('types=&server='))).toMatchObject({ types: null, servers: null });
   });
 
-  it('prefers Last-Event-ID over since', () => {
-    expect(parseLiveQuery(new URLSearchParams('since=3'), { lastEventId: '9' }).since).toBe(9);
+  it('takes the resume point from an EPOCH:SEQ Last-Event-ID over since and epoch in the URL', () => {
+    expect(parseLiveQuery(new URLSearchParams('since=3&epoch=old'), { lastEventId: 'e1:9' })).toMatchObject({
+      since: 9,
+      epoch: 'e1',
+    });
+  });
+
+  it('resumes nothing from a malformed Last-Event-ID, even with since and epoch in the URL', () => {
+    const q = parseLiveQuery(new URLSearchParams('since=3&epoch=e1'), { lastEventId: '9' });
+    expect(q).toMatchObject({ since: undefined, epoch: undefined });
+  });
+
+  it('falls back to since and epoch when Last-Event-ID is empty (EventSource sends none then)', () => {
+    expect(parseLiveQuery(new URLSearchParams('since=3&epoch=e1'), { lastEventId: '' })).toMatchObject({
+      since: 3,
+      epoch: 'e1',
+    });
   });
 
   it('refuses unknown types, a malformed since, and a missing server where one is required', () => {
@@ -58,6 +74,40 @@ describe('parseLiveQuery', () => {
     expect(code(() => parseLiveQuery(new URLSearchParams('types=nope')))).toBe('BAD_QUERY');
     expect(code(() => parseLiveQuery(new URLSearchParams('since=1.5')))).toBe('BAD_QUERY');
     expect(code(() => parseLiveQuery(new URLSearchParams(''), { requireServer: true }))).toBe('BAD_QUERY');
+  });
+});
+
+describe('SSE event ids', () => {
+  it('reads back what eventId writes, for every seq up to the largest safe integer', () => {
+    for (const seq of [0, 1, 42, 1_000_000, Number.MAX_SAFE_INTEGER]) {
+      expect(parseEventId(eventId('3f9a0c1d2e4b5a6c', seq))).toEqual({ epoch: '3f9a0c1d2e4b5a6c', since: seq });
+    }
+  });
+
+  it('splits at the last colon, so an epoch with colons of its own still parses', () => {
+    expect(parseEventId('a:b:7')).toEqual({ epoch: 'a:b', since: 7 });
+  });
+
+  it.each([
+    ['a bare number', '12'],
+    ['garbage', 'not-an-id'],
+    ['empty', ''],
+    ['a colon alone', ':'],
+    ['a missing seq', 'e1:'],
+    ['a missing epoch', ':12'],
+    ['a negative seq', 'e1:-1'],
+    ['a signed seq', 'e1:+1'],
+    ['leading zeros', 'e1:007'],
+    ['a fraction', 'e1:1.5'],
+    ['an exponent', 'e1:1e3'],
+    ['spaces', 'e1: 12'],
+    ['hex', 'e1:0x10'],
+    ['a seq past the largest safe integer', 'e1:9007199254740993'],
+    ['a huge seq', `e1:${'9'.repeat(40)}`],
+    ['a trailing colon', 'e1:12:'],
+    ['an overlong id', `${'e'.repeat(300)}:1`],
+  ])('reads no position from %s', (_, id) => {
+    expect(parseEventId(id)).toBeUndefined();
   });
 });
 
