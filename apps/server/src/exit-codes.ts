@@ -1,5 +1,5 @@
 /**
- * Process exit codes of `mcpproxy` (DESIGN §9). The CLI exits with these; `serve()` rejects with a
+ * Process exit codes of `mcpproxy` (docs/cli.md). The CLI exits with these; `serve()` rejects with a
  * {@link ServeError} that carries the one to use.
  */
 export const EXIT_CODES = Object.freeze({

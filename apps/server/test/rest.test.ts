@@ -24,7 +24,7 @@ import {
   writeConfig,
 } from './helpers.js';
 
-/** Asserts an RFC 9457 problem with a §7 code, the request id, and the status of the code. */
+/** Asserts an RFC 9457 problem with a documented code (docs/rest.md), the request id, and the status of the code. */
 function expectProblem(res: ApiResponse, status: number, code: string): void {
   expect(res.status, res.text).toBe(status);
   expect(res.headers.get('content-type')).toContain('application/problem+json');
@@ -315,7 +315,7 @@ describe('REST API against a real server with a real upstream (server-everything
     );
   });
 
-  it('GET /api/v1/openapi.json is generated from the routes and documents every §7 path', async () => {
+  it('GET /api/v1/openapi.json is generated from the routes and documents every route', async () => {
     const res = await s.api('/api/v1/openapi.json');
     expect(res.status).toBe(200);
     const paths = Object.keys(res.body.paths);
@@ -459,7 +459,7 @@ describe('REST API: gates, reload and the API key', () => {
   });
 });
 
-describe('REST API: upstream failures map to §7 codes (scripted upstreams)', () => {
+describe('REST API: upstream failures map to the documented codes (scripted upstreams)', () => {
   let s: TestServer;
   let failNext = true;
   beforeAll(async () => {

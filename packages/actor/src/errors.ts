@@ -41,7 +41,7 @@ export class ActorError extends Error {
 }
 
 /**
- * The API error code (DESIGN §7) of each actor error code, for the server's one `onError`.
+ * The API error code (docs/rest.md) of each actor error code, for the server's one `onError`.
  * `TOOL_NOT_APPROVED` maps to `CONFLICT` (409) because the contracts have no plain `FORBIDDEN` code.
  */
 export const ACTOR_API_CODES: Readonly<Record<ActorErrorCode, ErrorCode>> = Object.freeze({

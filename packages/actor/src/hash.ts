@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type PinnedTool, pinningText } from '@mcpproxy/contracts';
 
 /**
- * The pinning hash of a tool (DESIGN §4): hex SHA-256 over contracts' `pinningText`, the same bytes
+ * The pinning hash of a tool (docs/security.md): hex SHA-256 over contracts' `pinningText`, the same bytes
  * `@mcpproxy/upstream`'s `toolHash` hashes. Annotations and `title` are excluded, so a change there never
  * un-approves a tool; any change to what the model reads or sends does.
  */

@@ -23,11 +23,11 @@ export interface ActorSettings {
 /** What one actor runs on: its own config entry and the global settings. */
 export interface ActorConfig {
   readonly server: ServerConfig;
-  /** @default the defaults of DESIGN §3 ({@link DEFAULT_ACTOR_SETTINGS}) */
+  /** @default the documented defaults (docs/configuration.md) ({@link DEFAULT_ACTOR_SETTINGS}) */
   readonly settings?: ActorSettings | undefined;
 }
 
-/** The DESIGN §3 defaults. */
+/** The documented defaults (docs/configuration.md). */
 export const DEFAULT_ACTOR_SETTINGS: ActorSettings = Object.freeze({
   retry: Object.freeze({ initial_delay: 1_000, max_delay: 60_000, max_retries: 10 }),
   circuit_breaker: Object.freeze({ failure_threshold: 5, reset_timeout: 30_000 }),

@@ -1,4 +1,4 @@
-/** The socket's reconnect delays, in ms (DESIGN §6 clients): after the last one, polling starts. */
+/** The socket's reconnect delays, in ms: after the last one, polling starts. */
 export const RECONNECT_DELAYS_MS: readonly number[] = Object.freeze([1_000, 2_000, 4_000, 8_000, 16_000, 32_000]);
 
 /** How often `/api/v1/servers` is polled while the socket is down past every reconnect delay. */

@@ -1,7 +1,7 @@
 import { ERROR_CODES, type ErrorCode } from '@mcpproxy/contracts';
 
 /**
- * What went wrong: one of the server's problem+json codes (DESIGN §7), or a failure on the client's side —
+ * What went wrong: one of the server's problem+json codes (docs/rest.md), or a failure on the client's side —
  * `UNREACHABLE` (no answer: the server is not running, or the network failed), `TIMEOUT` (no answer in time),
  * `BAD_RESPONSE` (an answer that is not what the API documents).
  */

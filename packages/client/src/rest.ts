@@ -32,7 +32,7 @@ import type {
   ToolCallResult,
 } from './types.js';
 
-/** The typed REST client of `/api/v1` (DESIGN §7). Every method rejects with a {@link ClientError}. */
+/** The typed REST client of `/api/v1` (docs/rest.md). Every method rejects with a {@link ClientError}. */
 export interface RestClient {
   /** The server root this client talks to, without a trailing slash (e.g. `http://127.0.0.1:8080`). */
   readonly baseUrl: string;
@@ -100,7 +100,7 @@ export function serverRoot(url: string): string {
   return root;
 }
 
-/** Adds the live filters and resume point to `params` in the form the server reads (DESIGN §6). */
+/** Adds the live filters and resume point to `params` in the form the server reads (docs/live.md). */
 export function liveParams(query: LiveQuery, apiKey?: string): URLSearchParams {
   const params = new URLSearchParams();
   if (query.types && query.types.length > 0) params.set('types', query.types.join(','));

@@ -55,7 +55,7 @@ export interface ConfigReload {
   config: Record<string, unknown>;
 }
 
-/** A server entry for `addServer` (fields of DESIGN §3). */
+/** A server entry for `addServer` (fields of docs/configuration.md). */
 export type NewServer = ServerConfigInput;
 
 /** A merge patch for `updateServer`: fields to change, `null` to remove one. */

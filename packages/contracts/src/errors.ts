@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** HTTP status of every API error code (DESIGN §7). */
+/** HTTP status of every API error code (docs/rest.md). */
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,

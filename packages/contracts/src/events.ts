@@ -22,7 +22,7 @@ export const ToolApprovalStateSchema = z.enum(['approved', 'pending', 'changed']
 export type ToolApprovalState = z.infer<typeof ToolApprovalStateSchema>;
 
 /**
- * The `data` schema of every event type (DESIGN §5). Server-scoped events carry the new `summary`
+ * The `data` schema of every event type (docs/live.md). Server-scoped events carry the new `summary`
  * so a client patches its row without refetching.
  */
 export const EventDataSchemas = {

@@ -1,6 +1,6 @@
 import type { UpstreamTool } from './upstream.js';
 
-/** The fields of a tool that its pin covers (DESIGN §4). */
+/** The fields of a tool that its pin covers (docs/security.md). */
 export type PinnedTool = Pick<UpstreamTool, 'name' | 'description' | 'inputSchema' | 'outputSchema'>;
 
 function sortKeys(_key: string, value: unknown): unknown {

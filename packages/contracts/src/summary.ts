@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProtocolSchema } from './config.js';
 
-/** Actor states (DESIGN §4). */
+/** Actor states (docs/live.md). */
 export const ServerStateSchema = z.enum(['idle', 'connecting', 'ready', 'error', 'disabled', 'quarantined', 'stopped']);
 export type ServerState = z.infer<typeof ServerStateSchema>;
 

@@ -23,7 +23,7 @@ function issues(input: unknown) {
 }
 
 describe('parseConfig', () => {
-  it('applies every default of DESIGN §3 to an empty object', () => {
+  it('applies every documented default (docs/configuration.md) to an empty object', () => {
     const c = ok({});
     expect(c.listen).toBe('127.0.0.1:8080');
     expect(c.api_key).toBeUndefined();

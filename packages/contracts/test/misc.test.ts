@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 
 describe('durations', () => {
-  it('parses the units of DESIGN §3 and integer milliseconds', () => {
+  it('parses the documented units (docs/configuration.md) and integer milliseconds', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('2m')).toBe(120_000);
@@ -86,7 +86,7 @@ describe('event envelope schema', () => {
 });
 
 describe('error codes', () => {
-  it('maps each code to the status of DESIGN §7', () => {
+  it('maps each code to the status in docs/rest.md', () => {
     expect(statusOf('READ_ONLY')).toBe(403);
     expect(statusOf('INVALID_CONFIG')).toBe(422);
     expect(statusOf('UPSTREAM_TIMEOUT')).toBe(504);

@@ -17,7 +17,7 @@ export interface ManagementErrorOptions {
 }
 
 /**
- * The one error of `@mcpproxy/management`. `code` is an API error code (DESIGN §7), so the server maps every
+ * The one error of `@mcpproxy/management`. `code` is an API error code (docs/rest.md), so the server maps every
  * failure of every surface (REST, CLI, MCP) in one place; `status` is its HTTP status. Match on `code`, never
  * on the message.
  */

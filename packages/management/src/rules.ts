@@ -33,7 +33,7 @@ const management = (humanOnly = false): OperationRule => Object.freeze({ gate: '
 
 /**
  * The rule table every write goes through, in one place so the server can also hide what a gate forbids
- * (DESIGN §8: management tools are not listed when a gate forbids them).
+ * (docs/mcp.md: management tools are not listed when a gate forbids them).
  */
 export const OPERATION_RULES: Readonly<Record<OperationName, OperationRule>> = Object.freeze({
   addServer: config(),

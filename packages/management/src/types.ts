@@ -35,7 +35,7 @@ export type Caller = {
 /** Where a management call comes from; only `mcp` is an agent. */
 export type CallerSource = 'rest' | 'cli' | 'web' | 'mcp' | 'internal';
 
-/** Why a management operation failed; `code` is one of the API error codes of DESIGN §7. */
+/** Why a management operation failed; `code` is one of the API error codes of docs/rest.md. */
 export type ManagementErrorCode = ErrorCode;
 
 /** The tool index the service keeps in sync with callable tools (`@mcpproxy/search` satisfies it). */
@@ -129,7 +129,7 @@ export interface SearchToolsOptions {
 export interface ManagementService {
   /**
    * Whether `caller` may run `operation` now (human-only rule and gates, as the operation itself would check),
-   * so a surface can hide what would be refused (DESIGN §8).
+   * so a surface can hide what would be refused (docs/mcp.md).
    */
   allowed(operation: OperationName, caller: Caller): boolean;
   /** Process-wide status: app info, listen address, bus epoch/seq and server counts by state. */

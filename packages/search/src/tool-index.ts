@@ -12,7 +12,7 @@ export const DEFAULT_BOOST: Readonly<Record<ToolField, number>> = Object.freeze(
   paramDescriptions: 0.5,
 });
 
-/** Default `limit` of {@link ToolIndex.search}, the `tools_limit` of DESIGN §3. */
+/** Default `limit` of {@link ToolIndex.search}, the `tools_limit` config key (docs/configuration.md). */
 export const DEFAULT_LIMIT = 15;
 /** The largest `limit` {@link ToolIndex.search} honours; larger values are capped. */
 export const MAX_LIMIT = 100;

@@ -3,7 +3,7 @@ import type { ServerSummary } from '@mcpproxy/contracts';
 /**
  * A complete ServerSummary for tests and seeding: a stdio server that is enabled, not quarantined, `idle`, with a
  * `closed` circuit, no groups, no tools, no retries and no errors, with `patch` laid over it. `name` always wins
- * over `patch.name`. Keys come in the documented order (DESIGN §4); the result is a fresh, unfrozen object whose
+ * over `patch.name`. Keys come in the documented order (ServerSummary in docs/rest.md); the result is a fresh, unfrozen object whose
  * `groups` array is a copy.
  */
 export function makeSummary(name: string, patch: Partial<ServerSummary> = {}): ServerSummary {

@@ -5,7 +5,7 @@ import { type PinnedTool, pinningText } from '@mcpproxy/contracts';
 export type HashedTool = PinnedTool;
 
 /**
- * The pin of a tool (DESIGN §4): SHA-256, lower-case hex, over contracts' `pinningText` (the canonical JSON of its
+ * The pin of a tool (docs/security.md): SHA-256, lower-case hex, over contracts' `pinningText` (the canonical JSON of its
  * name, description, input schema and output schema; `title` and `annotations` left out).
  */
 export function toolHash(tool: HashedTool): string {

@@ -7,7 +7,7 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
-/** The only variables a stdio upstream inherits from the proxy's environment (DESIGN §4). */
+/** The only variables a stdio upstream inherits from the proxy's environment (docs/security.md). */
 export const INHERITED_ENV_KEYS = ['PATH', 'HOME', 'USER', 'LANG', 'TERM'] as const;
 
 /** How often a closing connection checks whether the process group is empty. */

@@ -1,7 +1,7 @@
 import { BroadcastError } from './errors.js';
 import type { BroadcastSettings } from './types.js';
 
-/** The config's `events` defaults (DESIGN §3), durations in ms. */
+/** The config's `events` defaults (docs/configuration.md), durations in ms. */
 export const DEFAULTS: BroadcastSettings = {
   send_buffer: 256,
   max_buffered_bytes: 1_048_576,

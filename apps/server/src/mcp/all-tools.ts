@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorResult } from './search-tools.js';
 
-/** Separator between server and tool in `/mcp/all` names; server names can never contain it (DESIGN §3). */
+/** Separator between server and tool in `/mcp/all` names; server names can never contain it (docs/configuration.md). */
 export const ALL_SEPARATOR = '__';
 
 /** Bus events after which the set of callable tools may differ. */

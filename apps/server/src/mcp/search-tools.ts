@@ -45,7 +45,7 @@ export const QUARANTINE_OPERATIONS = {
 /**
  * Whether a management tool is listed: at least one of its write operations is allowed for an agent now. Its reads
  * alone do not keep it listed: with `read_only_mode` or `disable_management` the management tools disappear
- * (DESIGN §8), and the reads stay available to people over REST and the CLI.
+ * (docs/mcp.md), and the reads stay available to people over REST and the CLI.
  */
 export function toolAllowed(
   management: Pick<ManagementService, 'allowed'>,
@@ -71,7 +71,7 @@ export function errorResult(error: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}${issues}` }] };
 }
 
-/** Fields of a config entry an agent may give to `add` / `update` (DESIGN §3); the service validates them. */
+/** Fields of a config entry an agent may give to `add` / `update` (docs/configuration.md); the service validates them. */
 const serverFields = {
   name: z.string().optional().describe('Server name: letters, digits, "-", "_" or "." (no ":" or "__"); ≤ 64'),
   protocol: z
