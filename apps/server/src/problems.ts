@@ -61,7 +61,7 @@ export interface MappedError {
 
 const LIBRARY_ERRORS = new Set(['ManagementError', 'ConfigError', 'ActorError', 'UpstreamError']);
 
-/** Maps any thrown value to an API code (DESIGN §7). Unknown errors become `INTERNAL` with a generic detail. */
+/** Maps any thrown value to an API code (docs/rest.md). Unknown errors become `INTERNAL` with a generic detail. */
 export function toProblem(error: unknown): MappedError {
   if (error instanceof ApiError)
     return { code: error.code, detail: error.message, issues: error.issues, expected: true };
@@ -147,7 +147,7 @@ export function sendProblem(
   });
 }
 
-/** The app's one `onError`: every failure becomes RFC 9457 problem+json with a §7 code and the request id. */
+/** The app's one `onError`: every failure becomes RFC 9457 problem+json with a documented code and the request id. */
 export function createErrorHandler({ logger, secrets = () => [] }: ErrorHandlerOptions): ErrorHandler {
   return (error, c) => {
     const mapped = toProblem(error);

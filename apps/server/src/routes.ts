@@ -15,7 +15,7 @@ import {
   ToolSearchHitSchema,
 } from '@mcpproxy/contracts';
 
-// Route definitions of /api/v1 (DESIGN §7). The OpenAPI document is generated from these; handlers live in app.ts.
+// Route definitions of /api/v1 (docs/rest.md). The OpenAPI document is generated from these; handlers live in app.ts.
 // Contract schemas are named with zod's own `.meta({id})` (not `.openapi()`, which needs zod's prototype patched by
 // @hono/zod-openapi, and the contracts may hold another copy of zod); both become `components.schemas` entries.
 

@@ -74,7 +74,7 @@ export interface McpEndpoints {
 }
 
 /**
- * Creates the three MCP endpoints of DESIGN §8 over Streamable HTTP (one SDK transport per session):
+ * Creates the three MCP endpoints of docs/mcp.md over Streamable HTTP (one SDK transport per session):
  * `/mcp` (search-then-call and management tools), `/mcp/all` (every callable tool as `server__tool`, with
  * `tools/list_changed`) and `/mcp/servers/{name}` (one upstream, transparently, through a dedicated upstream
  * connection per session). Host/Origin/API-key checks are the app's middleware; mount after it.
