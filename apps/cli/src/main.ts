@@ -1,14 +1,49 @@
 import { VERSION } from '@mcpproxy/server';
 import { Command } from 'commander';
+import { callCommand } from './commands/call.js';
+import { configCommand } from './commands/config.js';
+import { connectCommand } from './commands/connect.js';
+import { doctorCommand } from './commands/doctor.js';
+import { eventsCommand } from './commands/events.js';
+import { statusCommand } from './commands/status.js';
+import { toolsCommand } from './commands/tools.js';
+import { upstreamCommand } from './commands/upstream.js';
+import { watchCommand } from './commands/watch.js';
 import { serveCommand } from './serve-command.js';
 
-/** The `mcpproxy` program. `serve` is the default command; the management commands arrive in later issues. */
+/**
+ * The `mcpproxy` program: `serve` (the default command) runs the proxy; the others manage a running one over its
+ * REST API and live events (`--url`, `--api-key`, `-o table|json` on each).
+ */
 export function createProgram(): Command {
   const program = new Command('mcpproxy')
     .description('One MCP endpoint in front of many upstream MCP servers')
     .version(VERSION, '-V, --version')
     .showHelpAfterError();
   program.addCommand(serveCommand(), { isDefault: true });
+  program.addCommand(upstreamCommand());
+  program.addCommand(toolsCommand());
+  program.addCommand(callCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(eventsCommand());
+  program.addCommand(watchCommand());
+  program.addCommand(doctorCommand());
+  program.addCommand(configCommand());
+  program.addCommand(connectCommand());
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ mcpproxy serve --demo                 run the proxy with a demo upstream
+  $ mcpproxy status                       is it up?
+  $ mcpproxy upstream list -o json        servers, for scripts
+  $ mcpproxy watch                        a live table
+  $ mcpproxy connect cursor               point Cursor at the proxy
+
+The server URL and key come from --url/--api-key, else MCPPROXY_URL/MCPPROXY_API_KEY, else the config file.
+Exit codes: 0 ok, 1 error, 2 port in use, 3 data dir locked, 4 config error, 5 permission denied.
+`,
+  );
   return program;
 }
 
