@@ -102,7 +102,10 @@ describe('/mcp/servers/{name} over a Streamable HTTP upstream', () => {
 
   it('opens its own upstream session with the Basic credentials and version, and DELETEs it when the session ends', async () => {
     const actorSessions = upstream.sessions.length;
-    const c = await connectClient(proxy.url, '/mcp/servers/remote');
+    // A client with capabilities gets a link of its own.
+    const c = await connectClient(proxy.url, '/mcp/servers/remote', {
+      options: { capabilities: { roots: { listChanged: true } } },
+    });
     let linkSession: string | undefined;
     try {
       expect((await c.client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
@@ -123,5 +126,24 @@ describe('/mcp/servers/{name} over a Streamable HTTP upstream', () => {
       expect(request.authorization).toBe(basic);
       expect(request.version).toBe(c.transport.protocolVersion);
     }
+  });
+
+  it("shares the actor's upstream session with a client that declares no capabilities", async () => {
+    const before = upstream.sessions.length;
+    const actorSession = upstream.sessions[0];
+    const seen = upstream.seen.length;
+    const c = await connectClient(proxy.url, '/mcp/servers/remote');
+    try {
+      expect(c.client.getServerVersion()).toEqual({ name: 'remote', version: '1.0.0' });
+      expect(textOf(await c.client.callTool({ name: 'echo', arguments: { message: 'shared' } }))).toBe(
+        'remote: shared',
+      );
+    } finally {
+      await c.close();
+    }
+    expect(upstream.sessions.length).toBe(before);
+    const posts = upstream.seen.slice(seen).filter((r) => r.method === 'POST');
+    expect(posts.length).toBeGreaterThan(0);
+    for (const request of posts) expect(request.session).toBe(actorSession);
   });
 });

@@ -6,9 +6,16 @@ import type { ManagementService } from '@mcpproxy/management';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Hono } from 'hono';
 import { createAllServer, createAllToolsCatalog } from './all-tools.js';
-import { admitServer, PassthroughSession } from './passthrough.js';
+import {
+  admitServer,
+  initializeParams,
+  LinkBudget,
+  linkCapMessage,
+  PassthroughSession,
+  wantsOwnLink,
+} from './passthrough.js';
 import { createSearchServer } from './search-tools.js';
-import { SessionTable, type SessionTableStats } from './sessions.js';
+import { SessionRefusal, SessionTable, type SessionTableStats } from './sessions.js';
 
 export { ALL_SEPARATOR, splitAllName } from './all-tools.js';
 export { QUARANTINE_OPERATIONS, toolAllowed, UPSTREAM_OPERATIONS } from './search-tools.js';
@@ -29,13 +36,18 @@ export interface McpEndpointsOptions {
   /** Idle expiry, deadlines and debounces. @default systemClock */
   clock?: Clock | undefined;
   /**
-   * The proxy's environment (the app passes `process.env`): a `/mcp/servers/{name}` session of a stdio upstream
-   * starts its own process, which inherits only PATH, HOME, USER, LANG and TERM from it (plus the server's `env`).
+   * The proxy's environment (the app passes `process.env`): a `/mcp/servers/{name}` session with a link of its own to a
+   * stdio upstream starts its own process, which inherits only PATH, HOME, USER, LANG and TERM from it (plus the server's `env`).
    * @default {}
    */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** A session with nothing in flight, no open stream and no traffic for this long ends. @default 1_800_000 (30 min) */
   sessionIdleMs?: number | undefined;
+  /**
+   * A session that made no request since its `initialize` and holds no stream open ends after this long (capped
+   * by `sessionIdleMs`). @default 60_000 (1 min)
+   */
+  sessionUnusedMs?: number | undefined;
   /** Sessions per endpoint; past it the least recently active idle session is evicted, else 503. @default 1000 */
   maxSessions?: number | undefined;
   /**
@@ -53,11 +65,22 @@ export interface McpEndpointsOptions {
   version?: string | undefined;
 }
 
+/** `/mcp/servers/{name}` sessions holding a link of their own (bounded per server by `max_session_links`). */
+export interface SessionLinkStats {
+  /** Slots held now, over all servers. */
+  held: number;
+  /** Slots ever taken. */
+  opened: number;
+  /** Sessions or requests refused because their server's slots were all held. */
+  refused: number;
+}
+
 /** Session counters of each endpoint. */
 export interface McpEndpointStats {
   mcp: SessionTableStats;
   all: SessionTableStats;
   servers: SessionTableStats;
+  links: SessionLinkStats;
 }
 
 /** The MCP endpoints, ready to mount. */
@@ -76,8 +99,9 @@ export interface McpEndpoints {
 /**
  * Creates the three MCP endpoints of docs/mcp.md over Streamable HTTP (one SDK transport per session):
  * `/mcp` (search-then-call and management tools), `/mcp/all` (every callable tool as `server__tool`, with
- * `tools/list_changed`) and `/mcp/servers/{name}` (one upstream, transparently, through a dedicated upstream
- * connection per session). Host/Origin/API-key checks are the app's middleware; mount after it.
+ * `tools/list_changed`) and `/mcp/servers/{name}` (one upstream, transparently: a session whose client declares
+ * capabilities, or later subscribes to a resource or sets a log level, gets an upstream link of its own, at most
+ * `max_session_links` per server; the others share the actor's connection). Host/Origin/API-key checks are the app's middleware; mount after it.
  */
 export function createMcpEndpoints({
   management,
@@ -88,6 +112,7 @@ export function createMcpEndpoints({
   clock = systemClock,
   env = {},
   sessionIdleMs = 1_800_000,
+  sessionUnusedMs = 60_000,
   maxSessions = 1_000,
   eventBuffer = 0,
   retryIntervalMs = 1_000,
@@ -96,14 +121,24 @@ export function createMcpEndpoints({
   version = '0.0.0',
 }: McpEndpointsOptions): McpEndpoints {
   const table = (label: string) =>
-    new SessionTable({ label, clock, logger, idleMs: sessionIdleMs, maxSessions, eventBuffer, retryIntervalMs });
+    new SessionTable({
+      label,
+      clock,
+      logger,
+      idleMs: sessionIdleMs,
+      unusedMs: sessionUnusedMs,
+      maxSessions,
+      eventBuffer,
+      retryIntervalMs,
+    });
   const mcpTable = table('/mcp');
   const allTable = table('/mcp/all');
   const serverTable = table('/mcp/servers');
   const catalog = createAllToolsCatalog({ supervisor, bus, clock, logger, debounceMs: listChangedDebounceMs });
   const passthroughs = new Map<string, Set<PassthroughSession>>();
   const searchDeps = { management, config, bus, logger, version };
-  const passDeps = { supervisor, bus, config, clock, logger, env, killGraceMs };
+  const links = new LinkBudget(() => config.snapshot().max_session_links);
+  const passDeps = { bus, config, clock, logger, env, killGraceMs, links };
 
   // A server that stops being reachable ends its sessions; an approval change makes them list again.
   const offs = [
@@ -135,9 +170,13 @@ export function createMcpEndpoints({
   );
   routes.all('/mcp/servers/:name', (c) => {
     const name = c.req.param('name');
-    return serverTable.handle(c.req.raw, name, (session) => {
+    return serverTable.handle(c.req.raw, name, (session, body) => {
       const actor = admitServer(supervisor, name);
-      const pass = new PassthroughSession(actor, session, passDeps);
+      // A client with capabilities meets the upstream on a link of its own (a slot of max_session_links); the
+      // others share the actor's connection.
+      const ownLink = wantsOwnLink(initializeParams(body));
+      if (ownLink && !links.acquire(name)) throw new SessionRefusal(503, linkCapMessage(name, links.limit()));
+      const pass = new PassthroughSession(actor, session, passDeps, ownLink);
       const set = passthroughs.get(name) ?? new Set<PassthroughSession>();
       passthroughs.set(name, set);
       set.add(pass);
@@ -163,7 +202,12 @@ export function createMcpEndpoints({
 
   return {
     routes,
-    stats: () => ({ mcp: mcpTable.stats(), all: allTable.stats(), servers: serverTable.stats() }),
+    stats: () => ({
+      mcp: mcpTable.stats(),
+      all: allTable.stats(),
+      servers: serverTable.stats(),
+      links: links.stats(),
+    }),
     close,
     [Symbol.asyncDispose]: close,
   };

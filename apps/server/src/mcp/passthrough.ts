@@ -1,21 +1,40 @@
-import { type ServerActor, type Supervisor, toolHash } from '@mcpproxy/actor';
+import { ActorError, type CallOutcome, type CallPermit, type ServerActor, toolHash } from '@mcpproxy/actor';
 import type { ConfigService } from '@mcpproxy/configsvc';
-import type { Clock, ConnectedProtocol, Logger, TimerHandle, ToolCallStatus } from '@mcpproxy/contracts';
+import type { Clock, Logger, TimerHandle, ToolCallStatus } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { type McpSession, type SessionBinding, type SessionEndReason, SessionRefusal } from './sessions.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  approvedHashes,
+  isNotification,
+  isRequest,
+  isResponse,
+  LINK_METHODS,
+  type LinkBudget,
+  linkCapMessage,
+  type Msg,
+  resolvedProtocol,
+  rpcError,
+  toolError,
+} from './passthrough-rules.js';
+import type { McpSession, SessionBinding, SessionEndReason } from './sessions.js';
+import { SharedPipe, sharedClient, sharedInitializeResult } from './shared-link.js';
 import { openUpstreamLink, type UpstreamLink } from './upstream-link.js';
+
+export { admitServer, initializeParams, LinkBudget, linkCapMessage, wantsOwnLink } from './passthrough-rules.js';
 
 /** What `/mcp/servers/{name}` sessions need. */
 export interface PassthroughDeps {
-  supervisor: Pick<Supervisor, 'getActor'>;
   bus: Pick<EventBus, 'publish'>;
   config: Pick<ConfigService, 'snapshot'>;
   clock: Clock;
   logger: Logger;
   env: Readonly<Record<string, string | undefined>>;
   killGraceMs: number;
+  /** Slots of `max_session_links`, per server. */
+  links: LinkBudget;
 }
+
+type Via = 'shared' | 'link';
 
 interface Call {
   method: string;
@@ -24,82 +43,74 @@ interface Call {
   started: number;
   timer?: TimerHandle | undefined;
   progressToken?: string | number | undefined;
+  /** The circuit breaker's pass for a tool call; settled once with its outcome. */
+  permit?: CallPermit | undefined;
+  /** Where it was sent; `undefined` while it waits in the queue. */
+  via?: Via | undefined;
 }
 
-type Msg = JSONRPCMessage & Record<string, unknown>;
-
-const isRequest = (m: Msg): m is Msg & { id: RequestId; method: string; params?: Record<string, unknown> } =>
-  'method' in m && 'id' in m;
-const isNotification = (m: Msg): m is Msg & { method: string; params?: Record<string, unknown> } =>
-  'method' in m && !('id' in m);
-const isResponse = (m: Msg): m is Msg & { id: RequestId } => ('result' in m || 'error' in m) && 'id' in m;
-
-/** Refuses a session for a server that is unknown, quarantined or not ready; returns its actor otherwise. */
-export function admitServer(supervisor: Pick<Supervisor, 'getActor'>, name: string): ServerActor {
-  const actor = supervisor.getActor(name);
-  if (!actor) throw new SessionRefusal(404, `NOT_FOUND: no upstream server "${name}"`);
-  const { state } = actor.getState();
-  if (state === 'quarantined') {
-    throw new SessionRefusal(
-      409,
-      `CONFLICT: server "${name}" is quarantined: a person must approve it (dashboard, CLI or REST) before it is reachable`,
-    );
-  }
-  if (state !== 'ready') throw new SessionRefusal(503, `UPSTREAM_UNAVAILABLE: server "${name}" is ${state}, not ready`);
-  return actor;
+interface LinkInit {
+  id: RequestId;
+  resolve(m: Msg): void;
+  reject(error: Error): void;
 }
 
-/** The approved, allowed tools of an actor with their approved hashes, memoised per listing. */
-const approvedCache = new WeakMap<object, Map<string, string>>();
-function approvedHashes(actor: ServerActor): Map<string, string> {
-  const callable = actor.callableTools();
-  let map = approvedCache.get(callable);
-  if (!map) {
-    const names = new Set(callable.map((t) => t.name));
-    map = new Map();
-    for (const t of actor.tools()) if (t.approval === 'approved' && names.has(t.name)) map.set(t.name, t.hash);
-    approvedCache.set(callable, map);
-  }
-  return map;
-}
-
-function resolvedProtocol(actor: ServerActor): ConnectedProtocol {
-  const live = actor.connection()?.protocol;
-  if (live) return live;
-  const server = actor.config().server;
-  if (server.protocol === 'stdio' || (server.protocol === 'auto' && server.command)) return 'stdio';
-  return server.protocol === 'sse' ? 'sse' : 'streamable-http';
-}
+/** Messages a session may queue while its link opens; past it requests are refused. */
+const MAX_QUEUE = 256;
+/** The id of the `initialize` the proxy sends itself when a shared session moves onto its own link. */
+const LINK_INIT_ID = 'mcpproxy-link-initialize';
 
 /**
- * One `/mcp/servers/{name}` session: a dedicated upstream connection (opened at the client's `initialize`, with
- * the client's own capabilities, clientInfo and protocol version) and a message pipe both ways. JSON-RPC ids pass
- * unchanged (one client per upstream connection), so requests, results, server-to-client requests (sampling,
- * elicitation, roots), progress, logging, subscriptions and cancellation all work as if the client were connected
- * directly. The proxy steps in only where its rules apply: `tools/list` shows only tools whose definition matches
- * the actor's approved hash (pinning), `tools/call` is refused for unapproved tools, an open circuit or a server
- * that is not ready, gets the `call_tool_timeout` deadline, and is reported as `tool_called` on the bus (metrics).
+ * One `/mcp/servers/{name}` session: a message pipe both ways between the client and the upstream. A session whose
+ * client declared capabilities at `initialize` gets a link of its own (an own process for stdio, an own upstream
+ * session for HTTP, opened with the client's own capabilities, clientInfo and protocol version; JSON-RPC ids pass
+ * unchanged), so server-to-client requests (sampling, elicitation, roots), logging, subscriptions and cancellation
+ * work as if the client were connected directly. Every other session shares the actor's connection (see
+ * {@link SharedPipe}) until it sends `resources/subscribe` or `logging/setLevel` (per-connection state), which
+ * moves it onto a link of its own, opened then. Own links are bounded per server by `max_session_links`.
+ *
+ * The proxy steps in only where its rules apply: `tools/list` shows only tools whose definition matches the actor's
+ * approved hash (pinning); `tools/call` is refused for unapproved tools, a server that is not ready and an open
+ * circuit (`CIRCUIT_OPEN`, through the actor's breaker, which every outcome feeds), gets the `call_tool_timeout`
+ * deadline, and is reported as `tool_called` on the bus (metrics). When the session's own upstream process dies,
+ * every request in flight is answered at once with `UPSTREAM_UNAVAILABLE` and the session ends.
  */
 export class PassthroughSession implements SessionBinding {
+  #shared: SharedPipe | undefined;
   #link: UpstreamLink | undefined;
-  #opening = false;
+  /** Where new messages go; `undefined` until `initialize` is answered. */
+  #via: Via | undefined;
+  #initializing = false;
+  /** Messages wait in `#queue` while the link opens or its event stream is being established. */
+  #holding = false;
+  readonly #holdTimers = new Set<TimerHandle>();
   readonly #queue: Msg[] = [];
   readonly #calls = new Map<RequestId, Call>();
   /** Hashes of the tools this session was shown, to refuse a call whose definition changed since. */
   readonly #listed = new Map<string, string>();
+  #initParams: Record<string, unknown> | undefined;
+  #linkInit: LinkInit | undefined;
+  #upgrading = false;
   #closing = false;
 
+  /** `ownLink`: the session holds a slot of `deps.links` (taken at admission) and opens its link at `initialize`. */
   constructor(
     private readonly actor: ServerActor,
     private readonly session: McpSession,
     private readonly deps: PassthroughDeps,
+    private ownLink: boolean,
   ) {
     session.transport.onmessage = (message) => this.#fromClient(message as Msg);
   }
 
-  /** Tools in flight, for tests and stats. */
+  /** Requests in flight, for tests and stats. */
   pending(): number {
     return this.#calls.size;
+  }
+
+  /** Whether the session runs on a link of its own (else on the actor's shared connection). */
+  hasOwnLink(): boolean {
+    return this.#link !== undefined;
   }
 
   /** The approval set changed: tell the client to list again. */
@@ -121,7 +132,7 @@ export class PassthroughSession implements SessionBinding {
       if (m.method === 'tools/call') {
         const tool = String(m.params?.name ?? '');
         call.tool = tool;
-        const refusal = this.#gate(tool);
+        const refusal = this.#gate(tool, call);
         if (refusal) {
           this.#publish(tool, call.started, 'rejected');
           void this.#toClient(toolError(m.id, refusal));
@@ -133,6 +144,13 @@ export class PassthroughSession implements SessionBinding {
         }
       }
       this.#calls.set(m.id, call);
+      if (this.#via === 'shared' && LINK_METHODS.has(m.method) && !this.#upgrading && !this.#link) {
+        if (!this.#startUpgrade()) {
+          this.#calls.delete(m.id);
+          void this.#toClient(rpcError(m.id, -32603, linkCapMessage(this.actor.name, this.deps.links.limit())));
+          return;
+        }
+      }
       this.#toUpstream(m);
       return;
     }
@@ -142,18 +160,27 @@ export class PassthroughSession implements SessionBinding {
       if (call && id !== undefined) {
         this.#calls.delete(id);
         this.deps.clock.clearTimeout(call.timer);
-        if (call.tool !== undefined) this.#publish(call.tool, call.started, 'error');
+        this.#settle(call, 'aborted', 'error');
+        if (call.via === undefined) {
+          // Still queued: it never left, so nothing upstream needs to hear of it.
+          const at = this.#queue.findIndex((q) => isRequest(q) && q.id === id);
+          if (at >= 0) this.#queue.splice(at, 1);
+          return;
+        }
+        if (call.via === 'shared') {
+          void this.#shared?.send(m);
+          return;
+        }
       }
     }
     this.#toUpstream(m);
   }
 
-  /** Why a call may not run now (pinning, circuit, readiness), as `CODE: message`; undefined when it may. */
-  #gate(tool: string): string | undefined {
+  /** Why a call may not run now (readiness, pinning, circuit), as `CODE: message`; undefined when it may. */
+  #gate(tool: string, call: Call): string | undefined {
     const { name } = this.actor;
     const state = this.actor.getState();
     if (state.state !== 'ready') return `UPSTREAM_UNAVAILABLE: server "${name}" is ${state.state}, not ready`;
-    if (state.circuit === 'open') return `CIRCUIT_OPEN: circuit of server "${name}" is open`;
     const approved = approvedHashes(this.actor).get(tool);
     if (approved === undefined) {
       const info = this.actor.tools().find((t) => t.name === tool);
@@ -167,6 +194,12 @@ export class PassthroughSession implements SessionBinding {
     if (seen !== undefined && seen !== approved) {
       return `CONFLICT: tool "${tool}" of server "${name}" differs from its approved definition`;
     }
+    try {
+      call.permit = this.actor.admitCall();
+    } catch (error) {
+      if (error instanceof ActorError && error.code === 'CIRCUIT_OPEN') return `CIRCUIT_OPEN: ${error.message}`;
+      return `UPSTREAM_UNAVAILABLE: ${error instanceof Error ? error.message : String(error)}`;
+    }
     return undefined;
   }
 
@@ -174,12 +207,14 @@ export class PassthroughSession implements SessionBinding {
     const call = this.#calls.get(id);
     if (!call) return;
     this.#calls.delete(id);
-    this.#sendUpstream({
+    const cancel = {
       jsonrpc: '2.0',
       method: 'notifications/cancelled',
       params: { requestId: id, reason: `timed out after ${deadline} ms` },
-    } as Msg);
-    this.#publish(call.tool ?? '', call.started, 'timeout');
+    } as Msg;
+    if (call.via === 'shared') void this.#shared?.send(cancel);
+    else if (call.via === 'link') this.#sendNow(cancel);
+    this.#settle(call, 'timeout', 'timeout');
     void this.#toClient(
       toolError(
         id,
@@ -188,114 +223,251 @@ export class PassthroughSession implements SessionBinding {
     );
   }
 
-  async #initialize(m: Msg & { id: RequestId }): Promise<void> {
-    if (this.#link || this.#opening) {
+  async #initialize(m: Msg & { id: RequestId; params?: Record<string, unknown> }): Promise<void> {
+    if (this.#via || this.#initializing) {
       void this.#toClient(rpcError(m.id, -32600, 'Invalid Request: already initialized'));
       return;
     }
-    this.#opening = true;
-    const started = this.deps.clock.now();
-    this.#calls.set(m.id, { method: 'initialize', started });
+    this.#initializing = true;
+    this.#initParams = m.params;
+    const client = this.ownLink ? undefined : sharedClient(this.actor);
+    if (client) {
+      this.#shared = new SharedPipe(this.actor, (r) => this.#fromUpstream(r, 'shared'));
+      this.#via = 'shared';
+      await this.#toClient({
+        jsonrpc: '2.0',
+        id: m.id,
+        result: sharedInitializeResult(client, m.params?.protocolVersion),
+      } as Msg);
+      return;
+    }
+    if (!this.ownLink) {
+      // No shareable connection (the actor's connector gives no SDK client): this session needs its own link.
+      if (!this.deps.links.acquire(this.actor.name)) {
+        await this.#toClient(rpcError(m.id, -32603, linkCapMessage(this.actor.name, this.deps.links.limit())));
+        void this.session.end('failed');
+        return;
+      }
+      this.ownLink = true;
+    }
+    this.#holding = true;
+    try {
+      const response = await this.#openLink(m);
+      if (this.#closing) return;
+      await this.#toClient(response);
+      if (!response.result) {
+        void this.session.end('failed');
+        return;
+      }
+      this.#via = 'link';
+      this.#release();
+    } catch (error) {
+      await this.#dropLink();
+      if (this.#closing) return;
+      const message = `UPSTREAM_UNAVAILABLE: cannot reach server "${this.actor.name}": ${error instanceof Error ? error.message : String(error)}`;
+      await this.#toClient(rpcError(m.id, -32603, message));
+      void this.session.end('failed');
+    }
+  }
+
+  /**
+   * Opens this session's own link, sends `init` and resolves with the upstream's answer, within `init_timeout`.
+   * Rejects (leaving `#link` set for the caller to drop) on a spawn, transport or deadline failure.
+   */
+  async #openLink(init: Msg & { id: RequestId }): Promise<Msg> {
     const { server, settings } = this.actor.config();
     const initTimeout = server.init_timeout ?? settings.init_timeout;
+    const link = openUpstreamLink(server, resolvedProtocol(this.actor), this.deps);
+    this.#link = link;
+    link.transport.onmessage = (message) => this.#fromUpstream(message as Msg, 'link');
+    link.transport.onclose = () => {
+      if (!this.#closing && this.#link === link) void this.#linkLost(link);
+    };
+    link.transport.onerror = (error) =>
+      this.deps.logger.debug('mcp session upstream error', { server: this.actor.name, error: String(error) });
+    const answered = new Promise<Msg>((resolve, reject) => {
+      this.#linkInit = { id: init.id, resolve, reject };
+    });
     let timer: TimerHandle | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
+    const deadline = new Promise<never>((_, reject) => {
       timer = this.deps.clock.setTimeout(
         () => reject(new Error(`connect + initialize took longer than ${initTimeout} ms`)),
         initTimeout,
       );
     });
     try {
-      const link = openUpstreamLink(server, resolvedProtocol(this.actor), this.deps);
-      this.#link = link;
-      link.transport.onmessage = (message) => this.#fromUpstream(message as Msg);
-      link.transport.onclose = () => {
-        if (!this.#closing) void this.session.end('upstream_closed');
-      };
-      link.transport.onerror = (error) =>
-        this.deps.logger.debug('mcp session upstream error', { server: this.actor.name, error: String(error) });
-      await Promise.race([
+      const response = await Promise.race([
         (async () => {
           await link.transport.start();
-          await link.transport.send(m);
+          await link.transport.send(init);
+          return answered;
         })(),
-        timedOut,
+        deadline,
       ]);
-    } catch (error) {
+      const version = (response.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+      if (typeof version === 'string') link.setProtocolVersion(version);
+      return response;
+    } finally {
       this.deps.clock.clearTimeout(timer);
-      this.#calls.delete(m.id);
-      this.#opening = false;
-      const message = `UPSTREAM_UNAVAILABLE: cannot reach server "${this.actor.name}": ${error instanceof Error ? error.message : String(error)}`;
-      await this.#toClient(rpcError(m.id, -32603, message));
-      void this.session.end('failed');
-      return;
+      this.#linkInit = undefined;
+      answered.catch(() => {});
     }
-    // The initialize result comes back through #fromUpstream; until then queued messages wait.
-    this.#initTimer = timer;
-    timedOut.catch(() => {
-      if (this.#calls.get(m.id)?.method !== 'initialize') return;
-      this.#calls.delete(m.id);
-      void this.#toClient(
-        rpcError(m.id, -32603, `UPSTREAM_TIMEOUT: server "${this.actor.name}" did not answer initialize in time`),
-      ).then(() => this.session.end('failed'));
-    });
   }
 
-  #initTimer: TimerHandle | undefined;
+  async #dropLink(): Promise<void> {
+    const link = this.#link;
+    this.#link = undefined;
+    await link?.close();
+  }
 
-  #initialized(): void {
-    this.deps.clock.clearTimeout(this.#initTimer);
-    this.#initTimer = undefined;
-    this.#opening = false;
-    for (const queued of this.#queue.splice(0)) this.#sendUpstream(queued);
+  /** Takes a link slot and moves a shared session onto its own link; false when `max_session_links` are held. */
+  #startUpgrade(): boolean {
+    if (!this.ownLink && !this.deps.links.acquire(this.actor.name)) return false;
+    this.ownLink = true;
+    this.#upgrading = true;
+    this.#holding = true;
+    void this.#upgrade();
+    return true;
+  }
+
+  async #upgrade(): Promise<void> {
+    try {
+      const init = { jsonrpc: '2.0', id: LINK_INIT_ID, method: 'initialize', params: this.#initParams } as Msg & {
+        id: RequestId;
+      };
+      const response = await this.#openLink(init);
+      if (!response.result) throw new Error(JSON.stringify(response.error ?? 'no result'));
+      const link = this.#link as UpstreamLink;
+      await link.transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' } as Msg);
+      await this.#bounded(link.eventStreamReady());
+      this.#via = 'link';
+    } catch (error) {
+      await this.#dropLink();
+      this.deps.links.release(this.actor.name);
+      this.ownLink = false;
+      if (this.#closing) return;
+      // The requests that needed the link fail; the others go on over the shared connection.
+      const text = `UPSTREAM_UNAVAILABLE: cannot open a link to server "${this.actor.name}": ${error instanceof Error ? error.message : String(error)}`;
+      for (let i = this.#queue.length - 1; i >= 0; i--) {
+        const q = this.#queue[i] as Msg;
+        if (!isRequest(q) || !LINK_METHODS.has(q.method)) continue;
+        this.#queue.splice(i, 1);
+        this.#calls.delete(q.id);
+        void this.#toClient(rpcError(q.id, -32603, text));
+      }
+    } finally {
+      this.#upgrading = false;
+      this.#release();
+    }
+  }
+
+  /** Waits for `promise` at most `init_timeout` (an upstream that never answers the GET must not stall us). */
+  async #bounded(promise: Promise<void>): Promise<void> {
+    const { server, settings } = this.actor.config();
+    const ms = server.init_timeout ?? settings.init_timeout;
+    let timer: TimerHandle | undefined;
+    await new Promise<void>((resolve) => {
+      timer = this.deps.clock.setTimeout(resolve, ms);
+      this.#holdTimers.add(timer);
+      void promise.then(resolve, resolve);
+    });
+    this.deps.clock.clearTimeout(timer);
+    if (timer !== undefined) this.#holdTimers.delete(timer);
   }
 
   #toUpstream(m: Msg): void {
-    if (this.#opening || !this.#link) this.#queue.push(m);
-    else this.#sendUpstream(m);
+    if (this.#holding || !this.#via) {
+      if (this.#queue.length >= MAX_QUEUE) {
+        if (isRequest(m)) {
+          this.#calls.delete(m.id);
+          void this.#toClient(rpcError(m.id, -32000, 'Too many requests while the upstream link opens'));
+        }
+        return;
+      }
+      this.#queue.push(m);
+    } else this.#sendNow(m);
   }
 
-  #sendUpstream(m: Msg): void {
+  /** Stops holding and sends what waited, in order (until something holds again). */
+  #release(): void {
+    this.#holding = false;
+    while (!this.#holding && this.#via && this.#queue.length > 0) this.#sendNow(this.#queue.shift() as Msg);
+  }
+
+  #sendNow(m: Msg): void {
+    if (isRequest(m)) {
+      const call = this.#calls.get(m.id);
+      if (call) call.via = this.#via;
+    }
+    if (this.#via === 'shared') {
+      void this.#shared?.send(m);
+      return;
+    }
     const link = this.#link;
     if (!link) return;
-    link.transport.send(m).catch((error: unknown) => {
-      if (this.#closing) return;
-      this.deps.logger.debug('mcp session upstream send failed', { server: this.actor.name, error: String(error) });
-      if (isRequest(m)) {
-        const call = this.#calls.get(m.id);
-        if (!call) return;
-        this.#calls.delete(m.id);
-        this.deps.clock.clearTimeout(call.timer);
-        if (call.tool !== undefined) this.#publish(call.tool, call.started, 'error');
-        const text = `UPSTREAM_UNAVAILABLE: server "${this.actor.name}" failed the request: ${String(error)}`;
-        void this.#toClient(call.tool !== undefined ? toolError(m.id, text) : rpcError(m.id, -32603, text));
-      }
-    });
+    const sent = link.transport.send(m);
+    sent.catch((error: unknown) => this.#sendFailed(m, error));
+    if (isNotification(m) && m.method === 'notifications/initialized') {
+      // The SDK opens the upstream's standalone event stream once this is accepted; a request sent before that
+      // stream exists may get a server-to-client request the upstream cannot deliver (issue 16 item 7).
+      this.#holding = true;
+      void this.#bounded(sent.then(() => link.eventStreamReady()).catch(() => {})).then(() => this.#release());
+    }
+  }
+
+  #sendFailed(m: Msg, error: unknown): void {
+    if (this.#closing) return;
+    this.deps.logger.debug('mcp session upstream send failed', { server: this.actor.name, error: String(error) });
+    if (!isRequest(m)) return;
+    const call = this.#calls.get(m.id);
+    if (!call) return;
+    this.#calls.delete(m.id);
+    this.deps.clock.clearTimeout(call.timer);
+    this.#settle(call, 'failed', 'error');
+    const text = `UPSTREAM_UNAVAILABLE: server "${this.actor.name}" failed the request: ${String(error)}`;
+    void this.#toClient(call.tool !== undefined ? toolError(m.id, text) : rpcError(m.id, -32603, text));
+  }
+
+  /** The session's own upstream went away: answer everything not on the shared connection, then end. */
+  async #linkLost(link: UpstreamLink): Promise<void> {
+    const why = link.exitDescription();
+    const text = `UPSTREAM_UNAVAILABLE: the upstream link of this session to server "${this.actor.name}" ${why ? `ended: its process ${why}` : 'closed'}`;
+    this.#linkInit?.reject(new Error(text));
+    const answers: Promise<void>[] = [];
+    for (const [id, call] of this.#calls) {
+      if (call.via === 'shared') continue;
+      this.#calls.delete(id);
+      this.deps.clock.clearTimeout(call.timer);
+      this.#settle(call, 'failed', 'error');
+      answers.push(this.#toClient(call.tool !== undefined ? toolError(id, text) : rpcError(id, -32603, text)));
+    }
+    this.#queue.length = 0;
+    await Promise.all(answers);
+    void this.session.end('upstream_closed');
   }
 
   // ── upstream → client ─────────────────────────────────────────────────
 
-  #fromUpstream(m: Msg): void {
+  #fromUpstream(m: Msg, from: Via): void {
     if (isResponse(m)) {
+      const init = this.#linkInit;
+      if (from === 'link' && init && m.id === init.id) {
+        init.resolve(m);
+        return;
+      }
       const call = this.#calls.get(m.id);
-      if (!call) return; // timed out or cancelled: the client already has its answer
+      if (!call || call.via !== from) return; // timed out or cancelled: the client already has its answer
       this.#calls.delete(m.id);
       this.deps.clock.clearTimeout(call.timer);
       const result = m.result as Record<string, unknown> | undefined;
-      if (call.method === 'initialize') {
-        const version = result?.protocolVersion;
-        if (typeof version === 'string') this.#link?.setProtocolVersion(version);
-        void this.#toClient(m).then(() => this.#initialized());
-        if (!result) void this.session.end('failed');
-        return;
-      }
       if (call.method === 'tools/list' && result && Array.isArray(result.tools)) {
         void this.#toClient({ ...m, result: { ...result, tools: this.#pin(result.tools) } } as Msg);
         return;
       }
       if (call.tool !== undefined) {
-        const failed = 'error' in m || (result as { isError?: unknown } | undefined)?.isError === true;
-        this.#publish(call.tool, call.started, failed ? 'error' : 'ok');
+        // As callTool counts them: an answer (also an isError result) is a success, a JSON-RPC error a failure.
+        const failed = 'error' in m;
+        this.#settle(call, failed ? 'failed' : 'ok', failed || result?.isError === true ? 'error' : 'ok');
       }
       void this.#toClient(m);
       return;
@@ -325,7 +497,7 @@ export class PassthroughSession implements SessionBinding {
 
   #latestCall(): RequestId | undefined {
     let last: RequestId | undefined;
-    for (const [id, call] of this.#calls) if (call.method !== 'initialize') last = id;
+    for (const id of this.#calls.keys()) last = id;
     return last;
   }
 
@@ -337,6 +509,14 @@ export class PassthroughSession implements SessionBinding {
       // The related stream is gone: fall back to the standalone stream (responses cannot, and are dropped).
       if (related !== undefined) await t.send(m).catch(() => {});
     }
+  }
+
+  /** Settles a tool call: its outcome feeds the circuit breaker once, and it is reported as `tool_called`. */
+  #settle(call: Call, outcome: CallOutcome, status: ToolCallStatus): void {
+    if (call.tool === undefined) return;
+    if (call.permit) this.actor.recordCallOutcome(call.permit, outcome);
+    call.permit = undefined;
+    this.#publish(call.tool, call.started, status);
   }
 
   #publish(tool: string, started: number, status: ToolCallStatus): void {
@@ -352,13 +532,15 @@ export class PassthroughSession implements SessionBinding {
   async close(reason: SessionEndReason): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    this.deps.clock.clearTimeout(this.#initTimer);
+    for (const timer of this.#holdTimers) this.deps.clock.clearTimeout(timer);
+    this.#holdTimers.clear();
+    this.#linkInit?.reject(new Error(`session ended (${reason})`));
     const link = this.#link;
     // Abort the session's upstream work: every request still in flight is cancelled upstream before closing.
     for (const [id, call] of this.#calls) {
       this.deps.clock.clearTimeout(call.timer);
-      if (call.tool !== undefined) this.#publish(call.tool, call.started, 'error');
-      if (link && call.method !== 'initialize') {
+      this.#settle(call, 'aborted', 'error');
+      if (link && call.via === 'link') {
         await link.transport
           .send({
             jsonrpc: '2.0',
@@ -370,14 +552,9 @@ export class PassthroughSession implements SessionBinding {
     }
     this.#calls.clear();
     this.#queue.length = 0;
+    await this.#shared?.close();
     await link?.close();
+    if (this.ownLink) this.deps.links.release(this.actor.name);
+    this.ownLink = false;
   }
-}
-
-function toolError(id: RequestId, text: string): Msg {
-  return { jsonrpc: '2.0', id, result: { isError: true, content: [{ type: 'text', text }] } } as Msg;
-}
-
-function rpcError(id: RequestId, code: number, message: string): Msg {
-  return { jsonrpc: '2.0', id, error: { code, message } } as Msg;
 }

@@ -45,7 +45,7 @@ export interface SessionTableStats {
   opened: number;
   /** Ended by `DELETE`. */
   deleted: number;
-  /** Ended after `sessionIdleMs` without activity. */
+  /** Ended after `sessionIdleMs` without activity, or after `unusedMs` with no request since `initialize`. */
   expired: number;
   /** Evicted (least recently active idle session) to make room at `maxSessions`. */
   evicted: number;
@@ -60,6 +60,11 @@ export interface SessionTableOptions {
   logger: Logger;
   /** A session with no request in flight, no open stream and no traffic for this long ends. */
   idleMs: number;
+  /**
+   * A session that made no request since `initialize` (and holds no stream open) ends after this long, so clients
+   * that initialize and leave cost little. Capped by `idleMs`.
+   */
+  unusedMs: number;
   /** Most sessions alive at once; past it the least recently active idle one is evicted, else 503. */
   maxSessions: number;
   /** Messages kept per session for `Last-Event-ID` resumption; `0` turns resumption off. */
@@ -104,6 +109,8 @@ class Session implements McpSession {
   readonly pending = new Set<string | number>();
   /** Open GET (standalone SSE) streams. */
   streams = 0;
+  /** Whether the client sent any request after its `initialize`. */
+  used = false;
   binding: SessionBinding | undefined;
   #ended: Promise<void> | undefined;
 
@@ -134,8 +141,10 @@ class Session implements McpSession {
     const inner = t.onmessage;
     t.onmessage = (message, extra) => {
       this.lastActive = this.table.clock.now();
-      if (isRequest(message)) this.pending.add(message.id);
-      else if ('method' in message && message.method === 'notifications/cancelled') {
+      if (isRequest(message)) {
+        this.pending.add(message.id);
+        if (message.method !== 'initialize') this.used = true;
+      } else if ('method' in message && message.method === 'notifications/cancelled') {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
         if (id !== undefined) this.pending.delete(id);
       }
@@ -239,12 +248,13 @@ export class SessionTable {
 
   /**
    * Handles one HTTP request of the endpoint `key`. `open` attaches the endpoint to a new session's transport
-   * (and may throw a {@link SessionRefusal}); it runs only for an `initialize` without a session id.
+   * (and may throw a {@link SessionRefusal}); it runs only for an `initialize` without a session id, and gets the
+   * parsed POST body (to read the client's capabilities).
    */
   async handle(
     req: Request,
     key: string,
-    open: (session: McpSession) => Promise<SessionBinding> | SessionBinding,
+    open: (session: McpSession, body: unknown) => Promise<SessionBinding> | SessionBinding,
   ): Promise<Response> {
     const method = req.method;
     if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
@@ -276,7 +286,7 @@ export class SessionTable {
     const session = new Session(key, this);
     this.#starting.add(session);
     try {
-      session.binding = await open(session);
+      session.binding = await open(session, body);
     } catch (error) {
       this.#starting.delete(session);
       await session.transport.close().catch(() => {});
@@ -327,7 +337,8 @@ export class SessionTable {
 
   private armSweep(): void {
     if (this.#sweep !== undefined || this.#closed) return;
-    const every = Math.max(10, Math.min(60_000, Math.floor(this.options.idleMs / 4)));
+    const shortest = Math.min(this.options.idleMs, this.options.unusedMs);
+    const every = Math.max(10, Math.min(60_000, Math.floor(shortest / 4)));
     this.#sweep = this.clock.setTimeout(() => {
       this.#sweep = undefined;
       this.expire();
@@ -340,11 +351,13 @@ export class SessionTable {
     this.#sweep = undefined;
   }
 
-  /** Ends every idle session past `idleMs`. */
+  /** Ends every idle session past `idleMs`, and every never-used one past `unusedMs`. */
   expire(): void {
     const now = this.clock.now();
+    const { idleMs, unusedMs } = this.options;
     for (const s of [...this.#sessions.values()]) {
-      if (!s.busy && now - s.lastActive >= this.options.idleMs) void s.end('expired');
+      const limit = s.used ? idleMs : Math.min(idleMs, unusedMs);
+      if (!s.busy && now - s.lastActive >= limit) void s.end('expired');
     }
   }
 
