@@ -93,6 +93,16 @@ class BrowserSse implements AsyncDisposable {
   }
 }
 
+/**
+ * The first request sent no `Last-Event-ID`, and every reconnect sent `id`: a reconnect that fails (say, a pooled
+ * socket the old server closed) is retried with the same id, as a browser does, so there may be more than one.
+ */
+function expectReconnectsFrom(sse: BrowserSse, id: string): void {
+  expect(sse.requests[0]).toBeNull();
+  expect(sse.requests.length).toBeGreaterThanOrEqual(2);
+  expect([...new Set(sse.requests.slice(1))]).toEqual([id]);
+}
+
 const seqs = (rs: readonly Received[]): number[] => rs.map((r) => r.data.seq as number);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -122,7 +132,7 @@ describe('SSE resume with EventSource (Last-Event-ID = EPOCH:SEQ)', () => {
     sse.release();
 
     await sse.waitFor(() => sse.hellos().length === 2 && sse.events().length === 8, 'hello and the 5 missed events');
-    expect(sse.requests).toEqual([null, `${epoch}:3`]);
+    expectReconnectsFrom(sse, `${epoch}:3`);
     const hello = sse.hellos()[1] as Received;
     expect(hello.id).toBe(`${epoch}:3`);
     expect(hello.data).toMatchObject({ type: 'hello', epoch, seq: 8, recovered: true });
@@ -155,7 +165,7 @@ describe('SSE resume with EventSource (Last-Event-ID = EPOCH:SEQ)', () => {
     sse.release();
 
     await sse.waitFor(() => sse.hellos().length === 2, 'the second hello');
-    expect(sse.requests).toEqual([null, `${epoch}:3`]);
+    expectReconnectsFrom(sse, `${epoch}:3`);
     const hello = sse.hellos()[1] as Received;
     expect(hello.id).toBe(`${epoch}:13`);
     expect(hello.data).toMatchObject({ epoch, seq: 13, recovered: false });
@@ -186,7 +196,7 @@ describe('SSE resume with EventSource (Last-Event-ID = EPOCH:SEQ)', () => {
     sse.release();
 
     await sse.waitFor(() => sse.hellos().length === 2, 'the hello of the new server');
-    expect(sse.requests).toEqual([null, `${oldEpoch}:3`]);
+    expectReconnectsFrom(sse, `${oldEpoch}:3`);
     const hello = sse.hellos()[1] as Received;
     expect(hello.id).toBe(`${newEpoch}:6`);
     expect(hello.data).toMatchObject({ epoch: newEpoch, seq: 6, recovered: false });
