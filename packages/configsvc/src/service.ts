@@ -1,5 +1,5 @@
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
-import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readFile, readlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import {
   type Config,
@@ -63,9 +63,10 @@ export async function createConfigService({
       },
     );
   }
-  // A symlinked config (dotfile managers) is saved through to its target, so the link survives the rename.
-  const file = await realTarget(requested);
-  const fileName = basename(file);
+  // A symlinked config (dotfile managers) is read, watched and saved through to its target, so the link survives
+  // the rename. The link may be created, retargeted or removed while running: every read and save resolves it again.
+  let chain = await linkChain(requested);
+  let file = chain.at(-1) as string;
   try {
     await sweepTempFiles(file, logger);
   } catch (cause) {
@@ -127,7 +128,8 @@ export async function createConfigService({
   let tail: Promise<void> = Promise.resolve();
   let closed = false;
   let closing: Promise<void> | undefined;
-  let watcher: FSWatcher | undefined;
+  /** One watcher per directory that holds a hop of the link chain, with the names in it that matter. */
+  const watchers = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
   let debounce: TimerHandle | undefined;
   let reloadQueued = false;
 
@@ -177,8 +179,26 @@ export async function createConfigService({
     return error;
   };
 
+  /** Re-resolves the link chain: a link made, retargeted or removed since the last look moves reads and saves. */
+  const resolveFile = async (): Promise<void> => {
+    let next: string[];
+    try {
+      next = await linkChain(requested);
+    } catch (error) {
+      // A loop or an unreadable link: reading `requested` will report it.
+      logger.warn('configsvc: cannot resolve the config path', { path: requested, error: errorText(error) });
+      next = [requested];
+    }
+    const before = file;
+    chain = next;
+    file = chain.at(-1) as string;
+    if (file !== before) logger.info('configsvc: the config path now leads to another file', { path: requested, file });
+    syncWatchers();
+  };
+
   /** Reads the file and adopts it if valid; a bad file publishes `ok:false` and rejects. */
   const reloadFromDisk = async (source: 'file' | 'api'): Promise<Config> => {
+    await resolveFile();
     let state: FileState | undefined;
     try {
       state = await readFileState(file, requested);
@@ -258,7 +278,9 @@ export async function createConfigService({
       const config = deepFreeze(parsed.value);
       const text = serialize(config, serversAsObject);
 
-      // Compare the file with what we last read or wrote: a hand edit since then must not be overwritten.
+      // Compare the file with what we last read or wrote: a hand edit since then must not be overwritten. The path
+      // is resolved first, so a link made or retargeted since is compared (and saved) through, never replaced.
+      await resolveFile();
       const onDisk = await readFileState(file, requested);
       if (onDisk === undefined || onDisk.hash !== known) {
         queueReload();
@@ -281,36 +303,65 @@ export async function createConfigService({
     });
   };
 
-  if (watch) {
-    try {
-      // Watch the directory, not the file: editors save by renaming a new file over the old one, which would
-      // leave a watch on the old inode deaf.
-      watcher = fsWatch(dirname(file), { persistent: false }, (_event, name) => {
-        if (closed || (name !== null && name !== fileName)) return;
-        clock.clearTimeout(debounce);
-        debounce = clock.setTimeout(() => {
-          debounce = undefined;
-          queueReload();
-        }, debounceMs);
-      });
-      watcher.on('error', (error) => {
-        logger.warn('configsvc: watching the config directory failed; hand edits need reload()', {
+  const onWatchEvent = (names: Set<string>) => (_event: string, name: string | Buffer | null) => {
+    if (closed || (name !== null && !names.has(String(name)))) return;
+    clock.clearTimeout(debounce);
+    debounce = clock.setTimeout(() => {
+      debounce = undefined;
+      queueReload();
+    }, debounceMs);
+  };
+
+  /**
+   * Watches the directory of every hop of the link chain, not the files: editors save by renaming a new file over
+   * the old one, which would leave a watch on the old inode deaf, and a link's own directory is where the link is
+   * made or retargeted. Called at start and whenever the chain is resolved again.
+   */
+  function syncWatchers(): void {
+    if (!watch || closed) return;
+    const wanted = new Map<string, Set<string>>();
+    for (const hop of chain) {
+      const dir = dirname(hop);
+      const names = wanted.get(dir) ?? new Set<string>();
+      names.add(basename(hop));
+      wanted.set(dir, names);
+    }
+    for (const [dir, entry] of watchers) {
+      if (wanted.has(dir)) continue;
+      entry.watcher.close();
+      watchers.delete(dir);
+    }
+    for (const [dir, names] of wanted) {
+      const entry = watchers.get(dir);
+      if (entry) {
+        entry.names.clear();
+        for (const n of names) entry.names.add(n);
+        continue;
+      }
+      try {
+        const watcher = fsWatch(dir, { persistent: false }, onWatchEvent(names));
+        watcher.on('error', (error) => {
+          logger.warn('configsvc: watching a config directory failed; hand edits need reload()', {
+            dir,
+            error: errorText(error),
+          });
+        });
+        watchers.set(dir, { watcher, names });
+      } catch (error) {
+        logger.warn('configsvc: cannot watch a config directory; hand edits need reload()', {
+          dir,
           error: errorText(error),
         });
-      });
-    } catch (error) {
-      logger.warn('configsvc: cannot watch the config directory; hand edits need reload()', {
-        dir: dirname(file),
-        error: errorText(error),
-      });
+      }
     }
   }
+  syncWatchers();
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed = true;
-      watcher?.close();
-      watcher = undefined;
+      for (const { watcher } of watchers.values()) watcher.close();
+      watchers.clear();
       clock.clearTimeout(debounce);
       debounce = undefined;
       await tail;
@@ -376,13 +427,30 @@ async function readFileState(file: string, shown: string): Promise<FileState | u
   return { text: bytes.toString('utf8'), hash: sha256(bytes) };
 }
 
-async function realTarget(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return path;
-    throw new ConfigError('CONFIG_READ_FAILED', `cannot resolve ${path}: ${errorText(cause)}`, { cause });
+/** Longest chain of symlinks followed, as the kernel's own limit (ELOOP beyond). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The symlink chain from `path` to the file it finally names, one path per hop (just `[path]` when it is not a
+ * link). The last one is where reads and saves go; it may not exist yet (a first run, or a dangling link).
+ */
+async function linkChain(path: string): Promise<string[]> {
+  const chain = [path];
+  let current = path;
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    let target: string;
+    try {
+      target = await readlink(current);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      // EINVAL: not a link (the file itself); ENOENT: nothing there yet.
+      if (code === 'EINVAL' || code === 'ENOENT') return chain;
+      throw new ConfigError('CONFIG_READ_FAILED', `cannot resolve ${path}: ${errorText(cause)}`, { cause });
+    }
+    current = resolve(dirname(current), target);
+    chain.push(current);
   }
+  throw new ConfigError('CONFIG_READ_FAILED', `cannot resolve ${path}: more than ${MAX_LINK_HOPS} symlinks`);
 }
 
 /**
