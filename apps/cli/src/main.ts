@@ -1,5 +1,5 @@
-import { VERSION } from '@mcpproxy/server';
 import { Command } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
 import { callCommand } from './commands/call.js';
 import { configCommand } from './commands/config.js';
 import { connectCommand } from './commands/connect.js';
@@ -9,18 +9,24 @@ import { statusCommand } from './commands/status.js';
 import { toolsCommand } from './commands/tools.js';
 import { upstreamCommand } from './commands/upstream.js';
 import { watchCommand } from './commands/watch.js';
-import { serveCommand } from './serve-command.js';
+
+/** The management commands: they talk to a running server and never need the server's code. */
+const MANAGEMENT = new Set(['upstream', 'tools', 'call', 'status', 'events', 'watch', 'doctor', 'config', 'connect']);
 
 /**
  * The `mcpproxy` program: `serve` (the default command) runs the proxy; the others manage a running one over its
  * REST API and live events (`--url`, `--api-key`, `-o table|json` on each).
  */
-export function createProgram(): Command {
+export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('mcpproxy')
     .description('One MCP endpoint in front of many upstream MCP servers')
-    .version(VERSION, '-V, --version')
+    .version(pkg.version, '-V, --version')
     .showHelpAfterError();
-  program.addCommand(serveCommand(), { isDefault: true });
+  // Loading the server takes most of a second; a management command would pay it on every run for nothing.
+  if (!MANAGEMENT.has(argv[2] ?? '')) {
+    const { serveCommand } = await import('./serve-command.js');
+    program.addCommand(serveCommand(), { isDefault: true });
+  }
   program.addCommand(upstreamCommand());
   program.addCommand(toolsCommand());
   program.addCommand(callCommand());
@@ -47,4 +53,4 @@ Exit codes: 0 ok, 1 error, 2 port in use, 3 data dir locked, 4 config error, 5 p
   return program;
 }
 
-await createProgram().parseAsync(process.argv);
+await (await createProgram()).parseAsync(process.argv);
