@@ -11,6 +11,7 @@ NEEDS=(
   "promtool prometheus" # apps/server: `promtool check metrics` on /metrics
   "chromium chromium"   # dashboard tests: a real browser for playwright-core (/usr/bin/chromium)
   "setpriv util-linux"  # apps/cli: runs the CLI as root without the capabilities that bypass file permissions
+  "tmux tmux"           # apps/cli: `mcpproxy watch` runs in a tmux pane, read back with capture-pane
 )
 
 missing_packages() {
