@@ -1,0 +1,176 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bareSpecifiers, packageOf, packagingProblems } from './support/manifest.js';
+import { typeCheck } from './support/project.js';
+import { quickStartBlocks } from './support/readme.js';
+import { catalogVersions } from './support/workspace.js';
+
+/** The checks the npm-consumer test relies on must catch what they name, or its green run would prove nothing. */
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** An unpacked "tarball" with these files (path → content). */
+function tarball(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpproxy-checks-'));
+  dirs.push(dir);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+const GOOD = {
+  name: '@mcpproxy/demo',
+  version: '1.0.0',
+  type: 'module',
+  engines: { node: '>=20.11' },
+  files: ['dist'],
+  exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
+  dependencies: { '@mcpproxy/contracts': '1.0.0', zod: '4.0.0' },
+  devDependencies: { vitest: '4.0.0' },
+};
+const PACKED = new Map([['@mcpproxy/contracts', '1.0.0']]);
+
+function manifest(patch: Record<string, unknown>): string {
+  return JSON.stringify({ ...GOOD, ...patch }, null, 2);
+}
+
+describe('packagingProblems', () => {
+  it('finds nothing wrong with a well-formed package', () => {
+    const dir = tarball({
+      'package.json': manifest({}),
+      'README.md': '# demo',
+      'dist/index.js': "import { z } from 'zod';\nimport { readFile } from 'node:fs/promises';\nimport 'fs';\n",
+      'dist/index.d.ts': "export type { Config } from '@mcpproxy/contracts';\n",
+    });
+    expect(packagingProblems(dir, PACKED)).toEqual([]);
+  });
+
+  it('reports workspace: and catalog: ranges left in the manifest', () => {
+    const dir = tarball({
+      'package.json': manifest({ dependencies: { '@mcpproxy/contracts': 'workspace:*', zod: 'catalog:' } }),
+      'dist/index.js': '',
+      'dist/index.d.ts': '',
+    });
+    expect(packagingProblems(dir, PACKED)).toEqual(
+      expect.arrayContaining([
+        'package.json still holds a "workspace:" range',
+        'package.json still holds a "catalog:" range',
+        'dependencies.@mcpproxy/contracts is "workspace:*", not the packed version 1.0.0',
+      ]),
+    );
+  });
+
+  it('reports an import of a package that is only a devDependency, or not declared at all', () => {
+    const dir = tarball({
+      'package.json': manifest({}),
+      'dist/index.js': "import { describe } from 'vitest';\nconst m = await import('left-pad');\n",
+      'dist/index.d.ts': "import type { Hono } from 'hono';\n",
+    });
+    expect(packagingProblems(dir, PACKED)).toEqual([
+      'dist/index.d.ts imports hono, which is not a dependency',
+      'dist/index.js imports vitest, which is not a dependency (it is only a devDependency)',
+      'dist/index.js imports left-pad, which is not a dependency',
+    ]);
+  });
+
+  it('reports files outside dist, missing export targets, a bin without a shebang, and missing fields', () => {
+    const dir = tarball({
+      'package.json': manifest({ files: ['dist', 'src'], engines: undefined, bin: { demo: './dist/cli.js' } }),
+      'src/index.ts': '',
+      'dist/index.js': '',
+      'dist/cli.js': 'console.log(1)\n',
+    });
+    expect(packagingProblems(dir, PACKED)).toEqual([
+      '"files" is ["dist","src"], not ["dist"]',
+      '"engines.node" is missing (the packages need Node >= 20.11)',
+      'the tarball ships src/index.ts',
+      'export target ./dist/index.d.ts is not in the tarball',
+      'bin demo → ./dist/cli.js has no node shebang',
+    ]);
+  });
+});
+
+describe('bareSpecifiers', () => {
+  it('reads static, dynamic, re-exported and required specifiers, and skips comments and relative paths', () => {
+    const code = [
+      '/** @example import { x } from "@mcpproxy/upstream"; */',
+      '// import { y } from "commented-out";',
+      "import {\n  a,\n  b as c,\n} from '@scope/pkg/sub/path.js';",
+      "export * from './local.js';",
+      "export { d } from 'reexported';",
+      'const e = await import("dynamic");',
+      "const f = require.resolve('resolved/package.json');",
+      // help texts of a CLI, as tsup emits them
+      'const usage = [\n  \'mcpproxy config import "~/Library/claude.json"\',\n];',
+      'new Command("import").description(\n  "copy servers from a client\'s config"\n);',
+    ].join('\n');
+    expect([...bareSpecifiers(code)].sort()).toEqual([
+      '@scope/pkg/sub/path.js',
+      'dynamic',
+      'reexported',
+      'resolved/package.json',
+    ]);
+    expect(packageOf('@scope/pkg/sub/path.js')).toBe('@scope/pkg');
+    expect(packageOf('resolved/package.json')).toBe('resolved');
+  });
+});
+
+describe('quickStartBlocks', () => {
+  it('takes the fenced blocks of the Quick start section only, with their languages', () => {
+    const dir = tarball({
+      'README.md': [
+        '# pkg',
+        '```ts',
+        'before();',
+        '```',
+        '## Quick start',
+        'Text.',
+        '```ts',
+        'const a = 1;',
+        '```',
+        '````js',
+        '// ## not a heading inside a fence',
+        '````',
+        '```sh',
+        'mcpproxy serve',
+        '```',
+        '## API',
+        '```ts',
+        'after();',
+        '```',
+      ].join('\n'),
+    });
+    expect(quickStartBlocks(dir)).toEqual([
+      { lang: 'ts', code: 'const a = 1;\n' },
+      { lang: 'js', code: '// ## not a heading inside a fence\n' },
+      { lang: 'sh', code: 'mcpproxy serve\n' },
+    ]);
+  });
+
+  it('throws when the README has no Quick start section', () => {
+    const dir = tarball({ 'README.md': '# pkg\n## Install\n' });
+    expect(() => quickStartBlocks(dir)).toThrow(/no "## Quick start" section/);
+  });
+});
+
+describe('typeCheck', () => {
+  it('reports a type error in a quick start', () => {
+    const dir = tarball({ 'package.json': '{"type":"module"}', 'bad.ts': "const n: number = 'one';\nexport {};\n" });
+    expect(typeCheck([join(dir, 'bad.ts')], dir).join('\n')).toMatch(/bad\.ts:1:7 .*not assignable to type 'number'/);
+  });
+});
+
+describe('catalogVersions', () => {
+  it('reads the catalog of pnpm-workspace.yaml, scoped names included', () => {
+    const catalog = catalogVersions();
+    expect(catalog.get('@modelcontextprotocol/server-everything')).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(catalog.get('ws')).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

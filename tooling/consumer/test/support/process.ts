@@ -1,0 +1,170 @@
+import { execFileSync, spawn } from 'node:child_process';
+
+/** How a child process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A child process whose output is kept, and which can be waited on and ended with everything it started. */
+export interface Child {
+  readonly pid: number;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stdout + stderr; rejects on timeout or if the child exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Resolves when the child has exited. */
+  readonly exited: Promise<Exit>;
+  /** Ctrl+C: SIGINT to the child's process group, as a terminal sends it to the foreground job. */
+  interrupt(): void;
+  /** Kills the child and every process it started, wherever their process group (idempotent). */
+  kill(): Promise<void>;
+}
+
+/** Spawn options: the folder and the whole environment (nothing is inherited implicitly). */
+export interface SpawnOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Every live descendant of `pid` (children, grandchildren…), read from `ps`, deepest last. */
+function descendants(pid: number): number[] {
+  let table: string;
+  try {
+    table = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const line of table.split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (!child || parent === undefined || Number.isNaN(parent)) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Starts `command` with its own stdin closed and stdout/stderr captured. The child leads its own process group, so
+ * `kill()` can also reach grandchildren that left it (stdio upstreams run in process groups of their own).
+ */
+export function spawnChild(command: string, args: readonly string[], { cwd, env }: SpawnOptions): Child {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  const pid = child.pid;
+  let out = '';
+  let err = '';
+  const watchers = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const watch of watchers) watch();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+    for (const watch of watchers) watch();
+  });
+  let done = false;
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('close', (code, signal) => {
+      done = true;
+      for (const watch of watchers) watch();
+      resolve({ code, signal });
+    });
+  });
+
+  return {
+    pid,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForOutput(pattern, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const match = (out + err).match(pattern);
+          if (match) finish(() => resolve(match));
+          else if (done) finish(() => reject(new Error(`exited before printing ${pattern}:\n${out}${err}`)));
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${out}${err}`))),
+          timeoutMs,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          watchers.delete(check);
+          settle();
+        };
+        watchers.add(check);
+        check();
+      });
+    },
+    interrupt() {
+      if (!done) killQuietly(-pid, 'SIGINT');
+    },
+    async kill() {
+      if (done) return;
+      const family = descendants(pid);
+      killQuietly(-pid, 'SIGKILL');
+      for (const member of family) killQuietly(member, 'SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** The result of a program that ran to its end. */
+export interface Finished extends Exit {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program to its end. If it is still running after `timeoutMs` (a server, socket or child process left
+ * open keeps Node alive), it is killed with everything it started and the promise rejects with its output.
+ */
+export async function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { timeoutMs: number },
+): Promise<Finished> {
+  const child = spawnChild(command, args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
+  });
+  const outcome = await Promise.race([child.exited, timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    await child.kill();
+    throw new Error(
+      `${[command, ...args].join(' ')} did not exit within ${options.timeoutMs} ms (something was left open)\n` +
+        `stdout:\n${child.stdout()}\nstderr:\n${child.stderr()}`,
+    );
+  }
+  return { ...outcome, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+/** Live processes whose command line contains `text` (e.g. a temp folder only the test's processes use). */
+export function processesMentioning(text: string): string[] {
+  const table = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return table
+    .split('\n')
+    .filter((line) => line.includes(text))
+    .map((line) => line.trim());
+}
