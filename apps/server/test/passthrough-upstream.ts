@@ -80,8 +80,16 @@ function mcpServer(calls: string[]): Server {
   return server;
 }
 
+export interface ScriptedUpstreamOptions {
+  /**
+   * Holds every GET (standalone stream) this long before handling it: a slow path for the stream, which widens the
+   * window in which a client that does not wait for its stream loses what the server sends there. @default 0
+   */
+  getDelayMs?: number;
+}
+
 /** Starts the upstream; one SDK transport and `Server` per session. */
-export async function scriptedUpstream(): Promise<ScriptedUpstream> {
+export async function scriptedUpstream({ getDelayMs = 0 }: ScriptedUpstreamOptions = {}): Promise<ScriptedUpstream> {
   const seen: SeenRequest[] = [];
   const sessions: string[] = [];
   const calls: string[] = [];
@@ -120,6 +128,7 @@ export async function scriptedUpstream(): Promise<ScriptedUpstream> {
       await mcpServer(calls).connect(created);
       transport = created;
     }
+    if (req.method === 'GET' && getDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, getDelayMs));
     await transport.handleRequest(req, res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
