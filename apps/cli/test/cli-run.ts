@@ -64,11 +64,19 @@ export async function startServer(config: Record<string, unknown> = {}): Promise
   const configPath = join(dataDir, 'mcp_config.json');
   writeFileSync(configPath, `${JSON.stringify({ listen: '127.0.0.1:0', ...config }, null, 2)}\n`);
   const running = await serve({ dataDir, logLevel: 'silent', processMetrics: false, watchConfig: false });
-  const close = async () => {
-    await running.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  // `running` may be replaced by a test that restarts the server; close whichever runs now.
+  const server: LiveServer = {
+    running,
+    url: running.url as string,
+    dataDir,
+    configPath,
+    close: async () => {
+      await server.running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    [Symbol.asyncDispose]: () => server.close(),
   };
-  return { running, url: running.url as string, dataDir, configPath, close, [Symbol.asyncDispose]: close };
+  return server;
 }
 
 /** Resolves once `check()` returns a truthy value (polled every 50 ms); rejects after `timeoutMs`. */
