@@ -95,6 +95,21 @@ describe('packagingProblems', () => {
       'bin demo → ./dist/cli.js has no node shebang',
     ]);
   });
+
+  it('accepts a package of static assets that exports only its package.json, and reports one with no dist', () => {
+    const assets = { name: '@mcpproxy/web', version: '1.0.0', type: 'module', engines: GOOD.engines, files: ['dist'] };
+    const built = tarball({
+      'package.json': JSON.stringify({ ...assets, exports: { './package.json': './package.json' } }),
+      'dist/index.html': '<!doctype html>',
+    });
+    expect(packagingProblems(built, PACKED)).toEqual([]);
+    const unbuilt = tarball({ 'package.json': JSON.stringify({ ...assets, exports: { '.': './dist/index.js' } }) });
+    expect(packagingProblems(unbuilt, PACKED)).toEqual([
+      'the tarball has no dist/ (was it built?)',
+      'the "." export has no "types" and "import" conditions',
+      'export target ./dist/index.js is not in the tarball',
+    ]);
+  });
 });
 
 describe('bareSpecifiers', () => {

@@ -110,12 +110,16 @@ export function packagingProblems(dir: string, packedVersions: ReadonlyMap<strin
 
   const bins = typeof manifest.bin === 'string' ? { [manifest.name]: manifest.bin } : (manifest.bin ?? {});
   if (!manifest.exports && Object.keys(bins).length === 0) problems.push('neither "exports" nor "bin"');
+  if (!files.some((file) => file.startsWith('dist/'))) problems.push('the tarball has no dist/ (was it built?)');
   if (manifest.exports) {
+    // A library's entry must give TypeScript its types and Node its ESM file. A package of static assets (the
+    // dashboard) may export only "./package.json", for tools that locate its dist.
     const root = manifest.exports['.'] as Record<string, unknown> | undefined;
-    if (!root || typeof root !== 'object' || !root.types || !root.import) {
-      problems.push('"exports" has no "." entry with "types" and "import"');
+    if (root !== undefined && (typeof root !== 'object' || !root.types || !root.import)) {
+      problems.push('the "." export has no "types" and "import" conditions');
     }
     for (const target of exportTargets(manifest.exports)) {
+      if (target === './package.json') continue;
       if (!target.startsWith('./dist/')) problems.push(`export target ${target} is outside dist`);
       else if (!has(target)) problems.push(`export target ${target} is not in the tarball`);
     }
