@@ -39,5 +39,78 @@ for (const r of reports) {
   for (const n of r.notes ?? []) out.push('', `- ${n}`);
   out.push('');
 }
-writeFileSync(join(root, 'BENCHMARKS.md'), `${out.join('\n')}\n`);
-console.log(`BENCHMARKS.md written from ${reports.length} report(s)`);
+
+// ---------------------------------------------------------------- fuzz and chaos (issue #16)
+// `pnpm fuzz` and the chaos test write bench-results/fuzz/*.json. The section sits between markers so that
+// `--section=fuzz` rewrites only it, and a `pnpm bench` run without fuzz results keeps the section it finds.
+const FUZZ_START = '<!-- fuzz:start -->';
+const FUZZ_END = '<!-- fuzz:end -->';
+const target = join(root, 'BENCHMARKS.md');
+const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+const fuzzDir = join(dir, 'fuzz');
+const fuzzReports = existsSync(fuzzDir)
+  ? readdirSync(fuzzDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(fuzzDir, f), 'utf8')))
+  : [];
+const outcomeText = (outcomes) =>
+  Object.entries(outcomes ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, v]) => `${k} ×${v}`)
+    .join(', ');
+function fuzzSection() {
+  const lines = [FUZZ_START, '## Fuzz and chaos (issue #16)', ''];
+  for (const r of fuzzReports) {
+    if (r.kind === 'fuzz') {
+      lines.push(
+        `Long fuzz run (\`pnpm fuzz\`), ${r.date}: ${r.totals.inputs} inputs, ${r.totals.failures} failures in ` +
+          `${Math.round(r.durationS)} s, seed ${r.seed} (replay with \`FUZZ_SEED=${r.seed}\`).`,
+        '',
+        '| target | inputs | failures | outcomes seen (most frequent) |',
+        '|---|---|---|---|',
+      );
+      for (const [name, t] of Object.entries(r.targets)) {
+        lines.push(`| ${cell(name)} | ${t.inputs} | ${t.failures} | ${cell(outcomeText(t.outcomes))} |`);
+      }
+      for (const [name, t] of Object.entries(r.targets)) {
+        for (const e of t.examples ?? []) lines.push('', `- failure in ${name}: ${cell(e.replace(/\s+/g, ' '))}`);
+      }
+      lines.push('');
+    } else if (r.kind === 'chaos') {
+      lines.push(
+        `Chaos test (\`apps/server/test/chaos.test.ts\`), ${r.date}: ${r.upstreams} stdio upstreams, ` +
+          `${r.kills} SIGKILLs and ${r.stops} SIGSTOP/SIGCONT pauses while calls ran on every surface.`,
+        '',
+        '| measure | value |',
+        '|---|---|',
+        `| calls made | ${r.calls} |`,
+        `| outcomes by surface and code | ${cell(outcomeText(r.outcomes))} |`,
+        `| longest wait | ${r.longestWaitMs} ms (deadline ${r.deadlineMs} ms + margin ${r.marginMs} ms) |`,
+        `| every server back to ready | ${r.allReady ? 'yes' : '**no**'} |`,
+        `| orphan processes after stop | ${r.orphans} |`,
+        `| heap after GC: baseline → after | ${r.heapBaselineMb} MB → ${r.heapAfterMb} MB |`,
+        '',
+      );
+    }
+  }
+  lines.push(FUZZ_END);
+  return lines.join('\n');
+}
+const kept = previous.includes(FUZZ_START)
+  ? previous.slice(previous.indexOf(FUZZ_START), previous.indexOf(FUZZ_END) + FUZZ_END.length)
+  : '';
+const section = fuzzReports.length > 0 ? fuzzSection() : kept;
+
+if (process.argv.includes('--section=fuzz')) {
+  const next = previous.includes(FUZZ_START)
+    ? previous.replace(kept, section)
+    : `${previous.trimEnd()}\n\n${section}\n`;
+  writeFileSync(target, next);
+  console.log(`BENCHMARKS.md: fuzz section written from ${fuzzReports.length} report(s)`);
+} else {
+  if (section) out.push(section, '');
+  writeFileSync(target, `${out.join('\n')}\n`);
+  console.log(`BENCHMARKS.md written from ${reports.length} report(s)`);
+}
