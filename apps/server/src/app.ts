@@ -19,8 +19,9 @@ import type { Broadcaster } from '@mcpproxy/ws-broadcast';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
+import { drainUnreadBody } from './body.js';
 import type { Metrics } from './metrics.js';
-import { ApiError, createErrorHandler, sendProblem } from './problems.js';
+import { ApiError, createErrorHandler, sendProblem, toProblem } from './problems.js';
 import {
   addServerRoute,
   approveToolsRoute,
@@ -151,8 +152,21 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       }
     },
   });
-  app.onError(createErrorHandler({ logger, secrets: currentSecrets }));
-  app.notFound((c) => sendProblem(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  const onError = createErrorHandler({ logger, secrets: currentSecrets });
+  app.onError((error, c) => {
+    // A `{name}` no server has is only request input (a key pasted into the URL, say): its 404 does not echo it.
+    const name = c.req.param('name');
+    if (
+      name !== undefined &&
+      toProblem(error).code === 'NOT_FOUND' &&
+      !config.snapshot().mcpServers.some((s) => s.name === name)
+    ) {
+      return onError(new ApiError('NOT_FOUND', 'no server with the name given in the path is configured'), c);
+    }
+    return onError(error, c);
+  });
+  // The path is not echoed: its segments are request input, and a key pasted into a URL would come back.
+  app.notFound((c) => sendProblem(c, 'NOT_FOUND', 'no route matches this method and path'));
 
   // Request id, access log and HTTP metrics: outermost, so they see the final status of every response.
   app.use('*', async (c, next) => {
@@ -179,6 +193,9 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     if (status >= 500) logger.warn('http request', fields);
     else logger.debug('http request', fields);
   });
+
+  // A body no route read is drained after the answer (or the connection is closed), so keep-alive survives it.
+  app.use('*', drainUnreadBody(maxBodyBytes));
 
   // Host and Origin on every route (DNS rebinding, foreign pages); CORS only for `allowed_origins`.
   app.use('*', async (c, next) => {
@@ -209,7 +226,11 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 
   const limit = bodyLimit({
     maxSize: maxBodyBytes,
-    onError: (c) => sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`),
+    onError: (c) => {
+      // The rest of the body is not read: the client learns that this connection ends here.
+      c.header('connection', 'close');
+      return sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
+    },
   });
   // GET and HEAD carry no body; skipping them also spares the adapter from building a full `Request` (the limit
   // middleware reads `req.body`), which would cost more than the rest of a cached read.
@@ -233,7 +254,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     async (c, next) => {
       const f = config.snapshot().features;
       if (!f[key] || (key !== 'enable_observability' && isObservabilityChild(key) && !f.enable_observability)) {
-        return sendProblem(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path} (features.${key} is off)`);
+        return sendProblem(c, 'NOT_FOUND', `no route: this route is off (features.${key})`);
       }
       return next();
     };

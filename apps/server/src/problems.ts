@@ -11,6 +11,7 @@ import {
 import { toManagementError } from '@mcpproxy/management';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import { ZodError } from 'zod';
 
 /**
@@ -19,18 +20,26 @@ import { ZodError } from 'zod';
  */
 export class ApiError extends Error {
   readonly issues: readonly ValidationIssue[] | undefined;
+  /** An HTTP status more precise than the code's own (415 for `BAD_REQUEST`). @default the code's status */
+  readonly status: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; issues?: readonly ValidationIssue[] | undefined } = {},
+    options: {
+      cause?: unknown;
+      issues?: readonly ValidationIssue[] | undefined;
+      status?: number | undefined;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ApiError';
     this.issues = options.issues;
+    this.status = options.status;
   }
 }
 
+/** The API code (docs/rest.md) of a status Hono raised; a 4xx without its own code (415, 405…) is `BAD_REQUEST`, never `INTERNAL`. */
 function httpStatusCode(status: number): ErrorCode {
   switch (status) {
     case 400:
@@ -46,7 +55,7 @@ function httpStatusCode(status: number): ErrorCode {
     case 413:
       return 'PAYLOAD_TOO_LARGE';
     default:
-      return 'INTERNAL';
+      return status >= 400 && status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
   }
 }
 
@@ -55,6 +64,8 @@ export interface MappedError {
   code: ErrorCode;
   detail: string;
   issues?: readonly ValidationIssue[] | undefined;
+  /** The HTTP status when it is not the code's own (415 `BAD_REQUEST`). */
+  status?: number | undefined;
   /** False for errors we did not expect: logged at `error`, and their message is not shown. */
   expected: boolean;
 }
@@ -63,8 +74,9 @@ const LIBRARY_ERRORS = new Set(['ManagementError', 'ConfigError', 'ActorError', 
 
 /** Maps any thrown value to an API code (docs/rest.md). Unknown errors become `INTERNAL` with a generic detail. */
 export function toProblem(error: unknown): MappedError {
-  if (error instanceof ApiError)
-    return { code: error.code, detail: error.message, issues: error.issues, expected: true };
+  if (error instanceof ApiError) {
+    return { code: error.code, detail: error.message, issues: error.issues, status: error.status, expected: true };
+  }
   if (error instanceof ZodError || (error instanceof Error && error.name === 'ZodError' && 'issues' in error)) {
     return {
       code: 'BAD_REQUEST',
@@ -74,7 +86,18 @@ export function toProblem(error: unknown): MappedError {
     };
   }
   if (error instanceof HTTPException) {
-    return { code: httpStatusCode(error.status), detail: error.message || 'request failed', expected: true };
+    if (error.status === 415) {
+      // Raised by the OpenAPI validator's media-type gate: the body is not JSON.
+      return {
+        code: 'BAD_REQUEST',
+        detail: 'the body must be JSON: send it with Content-Type: application/json',
+        status: 415,
+        expected: true,
+      };
+    }
+    const code = httpStatusCode(error.status);
+    const status = code === 'BAD_REQUEST' && error.status !== 400 ? error.status : undefined;
+    return { code, detail: error.message || 'request failed', status, expected: code !== 'INTERNAL' };
   }
   // Library errors (management, config, actor, upstream) carry closed codes; management owns their mapping to
   // API codes, so REST and MCP answer alike. Matched by name too, since tests may load a second copy of a package.
@@ -93,9 +116,11 @@ export function problemBody(
     instance?: string | undefined;
     requestId?: string | undefined;
     issues?: readonly ValidationIssue[] | undefined;
+    /** Overrides the code's status (415 `BAD_REQUEST`). */
+    status?: number | undefined;
   },
 ): Problem {
-  const status = ERROR_STATUS[code];
+  const status = extra.status ?? ERROR_STATUS[code];
   const body: Problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, code, detail };
   if (extra.instance !== undefined) body.instance = extra.instance;
   if (extra.requestId !== undefined) body.request_id = extra.requestId;
@@ -126,21 +151,42 @@ export function requestIdOf(c: Context): string | undefined {
   return c.get('requestId' as never) as string | undefined;
 }
 
+/** Most issues one problem lists; the rest are summed up in the detail. */
+const MAX_ISSUES = 100;
+
+/**
+ * The `instance` of a problem: the pattern of the route that matched (`/api/v1/servers/{name}`), never the raw
+ * path, whose segments are request input (a key pasted into a URL would be echoed back). No route matched: none.
+ */
+function instanceOf(c: Context): string | undefined {
+  let pattern: string;
+  try {
+    pattern = routePath(c, -1);
+  } catch {
+    return undefined;
+  }
+  if (pattern === '' || pattern.endsWith('*')) return undefined;
+  return pattern.replace(/\/:([A-Za-z0-9_]+)/g, '/{$1}');
+}
+
+export interface SendProblemOptions {
+  /** Validation issues (at most 100 are listed). */
+  issues?: readonly ValidationIssue[] | undefined;
+  /** Secret values scrubbed from the detail and the issue messages. @default none */
+  secrets?: readonly string[] | undefined;
+  /** HTTP status, when not the code's own (415 `BAD_REQUEST`). */
+  status?: number | undefined;
+}
+
 /** Sends a problem for `code` from inside a handler or middleware. */
-export function sendProblem(
-  c: Context,
-  code: ErrorCode,
-  detail: string,
-  issues?: readonly ValidationIssue[],
-  secrets: readonly string[] = [],
-): Response {
+export function sendProblem(c: Context, code: ErrorCode, detail: string, options: SendProblemOptions = {}): Response {
+  const { secrets = [], status } = options;
   const requestId = requestIdOf(c);
   const scrub = (s: string) => (secrets.length > 0 ? scrubSecrets(s, secrets) : s);
-  const body = problemBody(code, scrub(detail), {
-    instance: c.req.path,
-    requestId,
-    issues: issues?.map((i) => ({ ...i, message: scrub(i.message) })),
-  });
+  const all = options.issues ?? [];
+  const issues = all.slice(0, MAX_ISSUES).map((i) => ({ ...i, message: scrub(i.message) }));
+  const more = all.length > MAX_ISSUES ? ` (${all.length - MAX_ISSUES} more issues not listed)` : '';
+  const body = problemBody(code, scrub(detail) + more, { instance: instanceOf(c), requestId, issues, status });
   return c.body(JSON.stringify(body), body.status as 400, {
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
@@ -160,6 +206,6 @@ export function createErrorHandler({ logger, secrets = () => [] }: ErrorHandlerO
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       });
     }
-    return sendProblem(c, mapped.code, mapped.detail, mapped.issues, list);
+    return sendProblem(c, mapped.code, mapped.detail, { issues: mapped.issues, secrets: list, status: mapped.status });
   };
 }

@@ -14,6 +14,7 @@ import {
   ToolInfoSchema,
   ToolSearchHitSchema,
 } from '@mcpproxy/contracts';
+import { jsonBody } from './body.js';
 
 // Route definitions of /api/v1 (docs/rest.md). The OpenAPI document is generated from these; handlers live in app.ts.
 // Contract schemas are named with zod's own `.meta({id})` (not `.openapi()`, which needs zod's prototype patched by
@@ -74,7 +75,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
-const jsonBody = <T extends z.ZodType>(schema: T, required: boolean) => ({
+const jsonBodyOf = <T extends z.ZodType>(schema: T, required: boolean) => ({
   required,
   content: { 'application/json': { schema } },
 });
@@ -92,6 +93,11 @@ const writeErrors = {
   413: problem('PAYLOAD_TOO_LARGE: the body is over 4 MiB'),
   422: problem('INVALID_CONFIG: the resulting config does not validate'),
 } as const;
+/** HTTP 415 is `BAD_REQUEST` with a precise status: §7 has no media-type code (see the README). */
+const unsupportedMedia = {
+  415: problem('BAD_REQUEST (HTTP 415): the body is not JSON; send Content-Type: application/json'),
+} as const;
+const bodyErrors = { ...writeErrors, ...unsupportedMedia } as const;
 
 export const statusRoute = createRoute({
   method: 'get',
@@ -118,8 +124,9 @@ export const addServerRoute = createRoute({
   path: '/servers',
   tags: ['servers'],
   summary: 'Add a server (quarantined when quarantine_enabled)',
-  request: { body: jsonBody(ServerEntry, true) },
-  responses: { 201: json(ServerSummary, 'The new server'), ...writeErrors },
+  middleware: [jsonBody(true)],
+  request: { body: jsonBodyOf(ServerEntry, true) },
+  responses: { 201: json(ServerSummary, 'The new server'), ...bodyErrors },
 });
 
 export const getServerRoute = createRoute({
@@ -136,8 +143,9 @@ export const patchServerRoute = createRoute({
   path: '/servers/{name}',
   tags: ['servers'],
   summary: 'Change fields of a server entry (objects merged, arrays and scalars replaced)',
-  request: { params: NameParam, body: jsonBody(ServerPatchSchema, true) },
-  responses: { 200: json(ServerSummary, 'The updated server'), ...writeErrors },
+  middleware: [jsonBody(true)],
+  request: { params: NameParam, body: jsonBodyOf(ServerPatchSchema, true) },
+  responses: { 200: json(ServerSummary, 'The updated server'), ...bodyErrors },
 });
 
 export const deleteServerRoute = createRoute({
@@ -171,8 +179,9 @@ export const bulkRoute = (action: BulkAction) =>
     path: `/servers/${action}`,
     tags: ['servers'],
     summary: `${action.replace('_', ' ')} servers (of one group when given); continues past failures`,
-    request: { body: jsonBody(BulkRequestSchema.meta({ id: 'BulkRequest' }), false) },
-    responses: { 200: json(BulkResultSchema.meta({ id: 'BulkResult' }), 'Per-server results'), ...writeErrors },
+    middleware: [jsonBody(false)],
+    request: { body: jsonBodyOf(BulkRequestSchema.meta({ id: 'BulkRequest' }), false) },
+    responses: { 200: json(BulkResultSchema.meta({ id: 'BulkResult' }), 'Per-server results'), ...bodyErrors },
   });
 
 export const serverToolsRoute = createRoute({
@@ -193,10 +202,14 @@ export const approveToolsRoute = createRoute({
   path: '/servers/{name}/tools/approve',
   tags: ['tools'],
   summary: 'Approve tools (all pending and changed when `tools` is omitted)',
-  request: { params: NameParam, body: jsonBody(ApproveToolsRequestSchema.meta({ id: 'ApproveToolsRequest' }), false) },
+  middleware: [jsonBody(false)],
+  request: {
+    params: NameParam,
+    body: jsonBodyOf(ApproveToolsRequestSchema.meta({ id: 'ApproveToolsRequest' }), false),
+  },
   responses: {
     200: json(z.object({ approved: z.array(z.string()) }), 'The tools whose state changed'),
-    ...writeErrors,
+    ...bodyErrors,
   },
 });
 
@@ -248,10 +261,11 @@ export const callToolRoute = createRoute({
   path: '/tools/call',
   tags: ['tools'],
   summary: 'Call an upstream tool as "server:tool"',
-  request: { body: jsonBody(ToolCallRequestSchema.meta({ id: 'ToolCallRequest' }), true) },
+  middleware: [jsonBody(true)],
+  request: { body: jsonBodyOf(ToolCallRequestSchema.meta({ id: 'ToolCallRequest' }), true) },
   responses: {
     200: json(CallResult, 'The upstream result, as sent (isError results included)'),
-    ...writeErrors,
+    ...bodyErrors,
     503: problem('CIRCUIT_OPEN or UPSTREAM_UNAVAILABLE'),
     504: problem('UPSTREAM_TIMEOUT'),
   },
@@ -270,11 +284,14 @@ export const validateConfigRoute = createRoute({
   path: '/config/validate',
   tags: ['config'],
   summary: 'Validate a config without applying it',
-  request: { body: jsonBody(z.record(z.string(), z.unknown()).openapi('ConfigInput'), true) },
+  middleware: [jsonBody(true)],
+  request: { body: jsonBodyOf(z.record(z.string(), z.unknown()).openapi('ConfigInput'), true) },
   responses: {
     200: json(ValidateResult, 'Whether it is valid, and every issue'),
     ...common,
     400: problem('BAD_REQUEST'),
+    413: problem('PAYLOAD_TOO_LARGE: the body is over 4 MiB'),
+    ...unsupportedMedia,
   },
 });
 

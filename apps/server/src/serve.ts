@@ -560,17 +560,17 @@ function refuseHost(req: IncomingMessage, res: ServerResponse, metrics: Metrics,
   const started = performance.now();
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+  // No `instance`: the path is request input, and nothing was routed. The body (if any) is not read, so the
+  // connection is not kept for another request.
   const body = JSON.stringify(
-    problemBody('FORBIDDEN_ORIGIN', 'the Host header does not name this server', {
-      requestId,
-      instance: (req.url ?? '/').split('?')[0] ?? '/',
-    }),
+    problemBody('FORBIDDEN_ORIGIN', 'the Host header does not name this server', { requestId }),
   );
   res.writeHead(403, {
     'content-type': 'application/problem+json',
     'cache-control': 'no-store',
     'content-length': Buffer.byteLength(body),
     'x-request-id': requestId,
+    connection: 'close',
   });
   res.end(body);
   metrics.observeHttp(req.method ?? 'GET', 'unmatched', 403, (performance.now() - started) / 1000);
