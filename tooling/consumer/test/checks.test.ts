@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bareSpecifiers, packageOf, packagingProblems } from './support/manifest.js';
+import { processesMentioning, runToEnd, spawnChild } from './support/process.js';
 import { typeCheck } from './support/project.js';
 import { quickStartBlocks } from './support/readme.js';
 import { catalogVersions } from './support/workspace.js';
@@ -187,5 +188,41 @@ describe('catalogVersions', () => {
     const catalog = catalogVersions();
     expect(catalog.get('@modelcontextprotocol/server-everything')).toMatch(/^\d+\.\d+\.\d+$/);
     expect(catalog.get('ws')).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('spawnChild and runToEnd', () => {
+  // A child that starts a grandchild in a process group of its own, as stdio upstreams are started, then hangs.
+  const HANGING = [
+    "const { spawn } = require('node:child_process');",
+    "spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', process.argv[1]], { detached: true, stdio: 'ignore' });",
+    "console.log('started');",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+
+  it('kill() ends the child and a grandchild that left its process group', async () => {
+    const marker = `consumer-kill-${process.pid}-${Date.now()}`;
+    const child = spawnChild(process.execPath, ['-e', HANGING, marker], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH },
+    });
+    try {
+      await child.waitForOutput(/started/, 30_000);
+      expect(processesMentioning(marker)).toHaveLength(2);
+    } finally {
+      await child.kill();
+    }
+    expect(processesMentioning(marker)).toEqual([]);
+  });
+
+  it('runToEnd rejects with the output of a program that does not exit, and leaves nothing running', async () => {
+    const marker = `consumer-hang-${process.pid}-${Date.now()}`;
+    const run = runToEnd(process.execPath, ['-e', HANGING, marker], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH },
+      timeoutMs: 5_000,
+    });
+    await expect(run).rejects.toThrow(/did not exit within 5000 ms \(something was left open\)/);
+    expect(processesMentioning(marker)).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** How a child process ended. */
 export interface Exit {
@@ -29,20 +30,46 @@ export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
 }
 
-/** Every live descendant of `pid` (children, grandchildren…), read from `ps`, deepest last. */
+/** One row of the process table. */
+interface ProcessRow {
+  pid: number;
+  ppid: number;
+  /** The command line, arguments separated by spaces. */
+  args: string;
+}
+
+/**
+ * The process table, read from /proc (slim container images have no `ps`); elsewhere (macOS) from `ps`.
+ * Processes that end while it is read are skipped.
+ */
+function processTable(): ProcessRow[] {
+  if (existsSync('/proc/self/stat')) {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .flatMap((entry) => {
+        try {
+          // stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so split after the last ')'.
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+          return [{ pid: Number(entry), ppid, args }];
+        } catch {
+          return [];
+        }
+      });
+  }
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .flatMap((line) => {
+      const match = /^\s*(\d+)\s+(\d+)\s?(.*)$/.exec(line);
+      return match ? [{ pid: Number(match[1]), ppid: Number(match[2]), args: match[3] ?? '' }] : [];
+    });
+}
+
+/** Every live descendant of `pid` (children, grandchildren…). */
 function descendants(pid: number): number[] {
-  let table: string;
-  try {
-    table = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
   const children = new Map<number, number[]>();
-  for (const line of table.split('\n')) {
-    const [child, parent] = line.trim().split(/\s+/).map(Number);
-    if (!child || parent === undefined || Number.isNaN(parent)) continue;
-    children.set(parent, [...(children.get(parent) ?? []), child]);
-  }
+  for (const row of processTable()) children.set(row.ppid, [...(children.get(row.ppid) ?? []), row.pid]);
   const found: number[] = [];
   const queue = [pid];
   while (queue.length > 0) {
@@ -52,6 +79,33 @@ function descendants(pid: number): number[] {
     }
   }
   return found;
+}
+
+/** Whether `pid` is a running process (a zombie, dead but not yet reaped, counts as gone). */
+function isRunning(pid: number): boolean {
+  if (existsSync('/proc/self/stat')) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once none of `pids` runs, or after `timeoutMs`. SIGKILL takes effect asynchronously and no event says
+ * when a process that is not our child is gone, so this checks the process table every 20 ms.
+ */
+async function gone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isRunning) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
@@ -124,6 +178,7 @@ export function spawnChild(command: string, args: readonly string[], { cwd, env 
       killQuietly(-pid, 'SIGKILL');
       for (const member of family) killQuietly(member, 'SIGKILL');
       await exited;
+      await gone(family, 10_000);
     },
   };
 }
@@ -162,9 +217,7 @@ export async function runToEnd(
 
 /** Live processes whose command line contains `text` (e.g. a temp folder only the test's processes use). */
 export function processesMentioning(text: string): string[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  return table
-    .split('\n')
-    .filter((line) => line.includes(text))
-    .map((line) => line.trim());
+  return processTable()
+    .filter((row) => row.pid !== process.pid && row.args.includes(text))
+    .map((row) => `${row.pid} ${row.args}`);
 }
