@@ -153,6 +153,9 @@ export function requestIdOf(c: Context): string | undefined {
 
 /** Most issues one problem lists; the rest are summed up in the detail. */
 const MAX_ISSUES = 100;
+/** Longest issue path or message shown: both may quote body keys, and a key may be megabytes long. */
+const MAX_ISSUE_CHARS = 300;
+const clip = (s: string): string => (s.length > MAX_ISSUE_CHARS ? `${s.slice(0, MAX_ISSUE_CHARS)}…` : s);
 
 /**
  * The `instance` of a problem: the pattern of the route that matched (`/api/v1/servers/{name}`), never the raw
@@ -184,7 +187,7 @@ export function sendProblem(c: Context, code: ErrorCode, detail: string, options
   const requestId = requestIdOf(c);
   const scrub = (s: string) => (secrets.length > 0 ? scrubSecrets(s, secrets) : s);
   const all = options.issues ?? [];
-  const issues = all.slice(0, MAX_ISSUES).map((i) => ({ ...i, message: scrub(i.message) }));
+  const issues = all.slice(0, MAX_ISSUES).map((i) => ({ ...i, path: clip(i.path), message: clip(scrub(i.message)) }));
   const more = all.length > MAX_ISSUES ? ` (${all.length - MAX_ISSUES} more issues not listed)` : '';
   const body = problemBody(code, scrub(detail) + more, { instance: instanceOf(c), requestId, issues, status });
   return c.body(JSON.stringify(body), body.status as 400, {

@@ -236,3 +236,28 @@ describe('issue 16, also noted: problem bodies do not echo the request path', ()
     expect(expectProblem(res, 404, 'NOT_FOUND').instance).toBe('/api/v1/servers/{name}/health');
   });
 });
+
+describe('issue 16: problem bodies stay bounded whatever the body held', () => {
+  it('clips issue paths and messages that quote a huge key, and lists at most 100 issues (500 bad args)', async () => {
+    await using s = await startServer({ config: { api_key: KEY }, apiKey: KEY });
+    const hugeKey = 'k'.repeat(100_000);
+    const res = await send(
+      s.url,
+      'POST',
+      '/api/v1/servers',
+      JSON.stringify({ name: 'n', command: 'x', [hugeKey]: 1 }),
+      {
+        'content-type': 'application/json',
+      },
+    );
+    const problem = expectProblem(res, 400, 'BAD_REQUEST');
+    expect(res.text.length).toBeLessThan(5_000);
+    expect(problem.issues?.length).toBeGreaterThan(0);
+    const res2 = await send(s.url, 'PATCH', '/api/v1/servers/none', JSON.stringify({ args: Array(500).fill(1) }), {
+      'content-type': 'application/json',
+    });
+    const problem2 = expectProblem(res2, 400, 'BAD_REQUEST');
+    expect(problem2.issues).toHaveLength(100);
+    expect(problem2.detail).toContain('400 more issues not listed');
+  });
+});
