@@ -45,6 +45,7 @@ import {
   validateConfigRoute,
 } from './routes.js';
 import { maskApiKeyInUrl, type Security } from './security.js';
+import { createUiHandler, findWebDist } from './ui.js';
 
 /** Hono env of the app: the request id every handler and log line carries. */
 export type AppEnv = { Variables: { requestId: string } };
@@ -84,6 +85,11 @@ export interface HttpAppDeps {
   mcp?: ((app: HttpApp) => void) | undefined;
   /** Request body limit in bytes. @default 4 MiB */
   maxBodyBytes?: number | undefined;
+  /**
+   * The dashboard's static build served at `/ui/`; `null` serves a placeholder page instead.
+   * @default the `dist/` of the installed `@mcpproxy/web` (the placeholder when it is missing)
+   */
+  webDist?: string | null | undefined;
 }
 
 /** Routes open without the API key (probes and the static dashboard shell). */
@@ -98,16 +104,6 @@ const isProtected = (path: string): boolean =>
 
 /** An `X-Request-Id` we echo; anything else is replaced by a fresh UUID. */
 export const REQUEST_ID_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-
-const UI_PLACEHOLDER = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mcpproxy</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
-<h1>mcpproxy</h1>
-<p>The dashboard is not part of this build yet. The API is at <a href="../api/v1/servers">/api/v1/servers</a>
-(<a href="../api/v1/openapi.json">OpenAPI</a>), live events at <code>/ws/events</code> and <code>/events</code>.</p>
-</body></html>
-`;
 
 type FeatureKey = keyof FeaturesConfig;
 
@@ -130,6 +126,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     version = '0.0.0',
     mcp,
     maxBodyBytes = MAX_BODY_BYTES,
+    webDist,
   } = deps;
 
   let secretsFrom: Config | undefined;
@@ -280,7 +277,11 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   };
   app.get('/', feature('enable_web_ui'), toUi);
   app.get('/ui', feature('enable_web_ui'), toUi);
-  app.get('/ui/', feature('enable_web_ui'), (c) => c.html(UI_PLACEHOLDER));
+  app.get(
+    '/ui/*',
+    feature('enable_web_ui'),
+    createUiHandler({ dist: webDist === undefined ? findWebDist() : (webDist ?? undefined) }),
+  );
   app.get('/events', (c) => broadcaster.sse(c.req.raw));
   app.get('/api/v1/events', (c) => broadcaster.sse(c.req.raw));
 
