@@ -100,7 +100,7 @@ export function explain(error: unknown, url?: string): Explained {
         return { message: error.detail, hint: undefined, details, exitCode: EXIT_CODES.PERMISSION_DENIED };
       case 'NOT_FOUND':
         return {
-          message: error.detail,
+          message: error.request ? `${error.detail} (${error.request})` : error.detail,
           hint: 'see the servers with `mcpproxy upstream list`',
           details,
           exitCode: EXIT_CODES.ERROR,

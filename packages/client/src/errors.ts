@@ -26,6 +26,8 @@ export class ClientError extends Error {
   readonly issues: readonly ClientIssue[] | undefined;
   /** The server's `request_id`, to quote in a bug report. */
   readonly requestId: string | undefined;
+  /** The request that failed, e.g. `POST /servers/github/enable` (path under `/api/v1`). */
+  readonly request: string | undefined;
 
   constructor(
     readonly code: ClientErrorCode,
@@ -35,6 +37,7 @@ export class ClientError extends Error {
       detail?: string | undefined;
       issues?: readonly ClientIssue[] | undefined;
       requestId?: string | undefined;
+      request?: string | undefined;
       cause?: unknown;
     } = {},
   ) {
@@ -44,6 +47,7 @@ export class ClientError extends Error {
     this.detail = options.detail ?? message;
     this.issues = options.issues;
     this.requestId = options.requestId;
+    this.request = options.request;
   }
 }
 
@@ -79,5 +83,11 @@ export function errorFromResponse(status: number, body: unknown, what: string): 
         : `HTTP ${status}`;
   const issues = Array.isArray(problem.issues) ? (problem.issues as ClientIssue[]) : undefined;
   const requestId = typeof problem.request_id === 'string' ? problem.request_id : undefined;
-  return new ClientError(code, `${what}: ${code} (${status}): ${detail}`, { status, detail, issues, requestId });
+  return new ClientError(code, `${what}: ${code} (${status}): ${detail}`, {
+    status,
+    detail,
+    issues,
+    requestId,
+    request: what,
+  });
 }

@@ -201,9 +201,10 @@ export function createRestClient({
       } catch (error) {
         if (controller.signal.aborted) {
           const why = timedOut ? `no answer within ${limit} ms` : 'aborted';
-          throw new ClientError('TIMEOUT', `${what}: ${why}`, { cause: error });
+          throw new ClientError('TIMEOUT', `${what}: ${why}`, { request: what, cause: error });
         }
         throw new ClientError('UNREACHABLE', `${what}: cannot reach ${baseUrl} (${describe(error)})`, {
+          request: what,
           cause: error,
         });
       }

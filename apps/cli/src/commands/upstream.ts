@@ -237,8 +237,16 @@ export function upstreamCommand(): Command {
       ['mcpproxy upstream remove github'],
     ),
   );
-  const bulkVia = (op: 'enableAll' | 'disableAll' | 'restartAll') => (ctx: Context, flags: BulkFlags) =>
-    ctx.api()[op]({ group: flags.group });
+  // One request does the whole bulk operation on the server; on a TTY a line says it is under way.
+  const bulkVia = (op: 'enableAll' | 'disableAll' | 'restartAll') => async (ctx: Context, flags: BulkFlags) => {
+    const progress = ctx.io.isTTY && ctx.flags.output === 'table';
+    if (progress) ctx.io.stderr.write(`${op.replace('All', '')} ${flags.group ? `group ${flags.group}` : 'all'}…`);
+    try {
+      return await ctx.api()[op]({ group: flags.group });
+    } finally {
+      if (progress) ctx.io.stderr.write('\r\x1b[2K');
+    }
+  };
   upstream.addCommand(serverAction('enable', 'enable a server', (a, n) => a.enableServer(n), bulkVia('enableAll')));
   upstream.addCommand(
     serverAction('disable', 'disable a server (stops it)', (a, n) => a.disableServer(n), bulkVia('disableAll')),
