@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { ProblemSchema } from '@mcpproxy/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../src/body.js';
@@ -229,6 +230,22 @@ describe('issue 16, also noted: problem bodies do not echo the request path', ()
     const res = await send(s.url, 'GET', `/api/v1/${SECRET}`, undefined, { host: 'evil.example:80' });
     expectProblem(res, 403, 'FORBIDDEN_ORIGIN');
     expect(res.text).not.toContain(SECRET);
+  });
+
+  it('answers an HTTP/1.0 request without Host with 403, even on /healthz (documented: DNS-rebinding defence)', async () => {
+    const { port } = new URL(s.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET /healthz HTTP/1.0\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.[01] 403 /);
+    expect(raw).toContain('"code":"FORBIDDEN_ORIGIN"');
   });
 
   it('names the route pattern, not the raw path, as the instance of a routed problem', async () => {
