@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { serve } from '@mcpproxy/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LiveServer, startServer } from './cli-run.js';
@@ -84,6 +85,59 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A TCP relay in front of the server, so a test can cut the CLI's connection (and refuse new ones) while the
+ * server itself keeps running: the CLI must then resume from its last seq, not start over. One HTTP request (the
+ * WebSocket upgrade) per connection, as the CLI makes.
+ */
+async function relay(target: URL): Promise<{ url: string; cut(): void; open(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server: Server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    // The server checks Host (DNS-rebinding defence), so the request head gets the server's own host:port.
+    let head = '';
+    const onHead = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      client.off('data', onHead);
+      upstream.write(Buffer.from(head.replace(/\r\nhost:[^\r]*/i, `\r\nHost: ${target.host}`), 'latin1'));
+      client.pipe(upstream);
+    };
+    client.on('data', onHead);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    open() {
+      refusing = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 const post = (url: string, path: string, body?: unknown) =>
   fetch(`${url}/api/v1${path}`, {
     method: 'POST',
@@ -117,6 +171,39 @@ describe('mcpproxy events', () => {
 
     stream.child.kill('SIGINT');
     expect(await within(stream.exited, 5_000)).toBe(0);
+  });
+
+  it('resumes after a dropped connection and prints the events it missed, without a gap', async () => {
+    const server = await startServer({ mcpServers: [{ name: 'a', command: 'true', quarantined: true }] });
+    servers.push(server);
+    const link = await relay(new URL(server.url));
+    try {
+      const stream = events(['--types', 'server_config_changed'], link.url);
+      await stream.until(/live at/);
+      await post(server.url, '/servers', { name: 'one', command: 'true' });
+      await stream.until((l) => l.server === 'one');
+
+      link.cut();
+      await stream.until(/connection lost/);
+      // Made while the CLI is disconnected: it must still print them, in order, once it is back.
+      await post(server.url, '/servers', { name: 'two', command: 'true' });
+      await post(server.url, '/servers', { name: 'three', command: 'true' });
+      link.open();
+      await stream.until((l) => l.server === 'three');
+      await post(server.url, '/servers', { name: 'four', command: 'true' });
+      await stream.until((l) => l.server === 'four');
+
+      const lines = stream.lines();
+      expect(lines.map((l) => l.server)).toEqual(['one', 'two', 'three', 'four']);
+      const seqs = lines.map((l) => l.seq as number);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(lines.map((l) => l.epoch)).size).toBe(1);
+      expect(stream.stderr()).not.toContain('not available');
+      stream.child.kill('SIGINT');
+      expect(await within(stream.exited, 5_000)).toBe(0);
+    } finally {
+      await link.close();
+    }
   });
 
   it('keeps streaming across a server restart, and says that events in between are lost', async () => {
