@@ -69,6 +69,17 @@ describe('/mcp/servers/{name}: bounded upstream links', () => {
     return res.sid;
   }
 
+  /** Opens the session's standalone GET stream (a connected client); returns what closes it. */
+  async function openStream(sid: string): Promise<() => void> {
+    const abort = new AbortController();
+    const res = await fetch(proxy.url + PATH, {
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sid },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    return () => abort.abort();
+  }
+
   const del = (sid: string) => fetch(proxy.url + PATH, { method: 'DELETE', headers: { 'mcp-session-id': sid } });
 
   beforeAll(async () => {
@@ -109,6 +120,8 @@ describe('/mcp/servers/{name}: bounded upstream links', () => {
     const b = await rawSession({ sampling: {} });
     expect(everythingProcesses()).toHaveLength(before.length + 2);
     expect(proxy.endpoints.stats().links.held).toBe(2);
+    // Both clients are connected (each holds its standalone stream open): nothing can make room.
+    const streams = await Promise.all([openStream(a), openStream(b)]);
     const refused = await post(undefined, init({ elicitation: {} }));
     expect(refused.status).toBe(503);
     const error = (JSON.parse(refused.text) as { error: { message: string } }).error;
@@ -118,13 +131,27 @@ describe('/mcp/servers/{name}: bounded upstream links', () => {
     expect((await post(shared, { jsonrpc: '2.0', id: 2, method: 'ping' })).status).toBe(200);
     expect(everythingProcesses()).toHaveLength(before.length + 2);
     // Ending a session frees its slot and its process.
+    streams[0]?.();
     expect((await del(a)).status).toBe(200);
     await waitFor(() => everythingProcesses().length === before.length + 1, 'the link process to end');
     const c = await rawSession({ elicitation: {} });
     expect(proxy.endpoints.stats().links.held).toBe(2);
+    streams[1]?.();
     for (const sid of [b, c, shared]) await del(sid);
     await waitFor(() => everythingProcesses().length === before.length, 'every link process to end');
     expect(proxy.endpoints.stats().links.held).toBe(0);
+  });
+
+  it('makes room by evicting an idle link holder (a client gone without DELETE) rather than refusing', async () => {
+    const { evicted } = proxy.endpoints.stats().links;
+    const gone = [await rawSession({ roots: {} }), await rawSession({ roots: {} })];
+    const fresh = await rawSession({ sampling: {} });
+    expect(proxy.endpoints.stats().links).toMatchObject({ held: 2, evicted: evicted + 1 });
+    const alive = [];
+    for (const sid of gone) alive.push((await post(sid, { jsonrpc: '2.0', id: 2, method: 'ping' })).status);
+    expect(alive.sort()).toEqual([200, 404]);
+    for (const sid of [...gone, fresh]) await del(sid);
+    await waitFor(() => proxy.endpoints.stats().links.held === 0, 'the slots to be free');
   });
 
   it('opens a link lazily when a shared session subscribes to a resource, and refuses it with the cap reached', async () => {
@@ -144,11 +171,13 @@ describe('/mcp/servers/{name}: bounded upstream links', () => {
 
       // With both slots held, another shared session's subscribe is refused; its other requests still work.
       const holder = await rawSession({ roots: {} });
+      const closeStream = await openStream(holder);
       const d = await connectClient(proxy.url, PATH);
       try {
         await expect(d.client.subscribeResource({ uri })).rejects.toThrow(/UPSTREAM_UNAVAILABLE: .*max_session_links/);
         expect(textOf(await d.client.callTool({ name: 'echo', arguments: { message: 'still' } }))).toBe('Echo: still');
       } finally {
+        closeStream();
         await d.close();
         await del(holder);
       }

@@ -71,8 +71,10 @@ export interface SessionLinkStats {
   held: number;
   /** Slots ever taken. */
   opened: number;
-  /** Sessions or requests refused because their server's slots were all held. */
+  /** Sessions or requests refused because their server's slots were all held by busy sessions. */
   refused: number;
+  /** Idle sessions ended to free a slot for a new one. */
+  evicted: number;
 }
 
 /** Session counters of each endpoint. */
@@ -175,7 +177,7 @@ export function createMcpEndpoints({
       // A client with capabilities meets the upstream on a link of its own (a slot of max_session_links); the
       // others share the actor's connection.
       const ownLink = wantsOwnLink(initializeParams(body));
-      if (ownLink && !links.acquire(name)) throw new SessionRefusal(503, linkCapMessage(name, links.limit()));
+      if (ownLink && !links.acquire(name, session)) throw new SessionRefusal(503, linkCapMessage(name, links.limit()));
       const pass = new PassthroughSession(actor, session, passDeps, ownLink);
       const set = passthroughs.get(name) ?? new Set<PassthroughSession>();
       passthroughs.set(name, set);

@@ -1,7 +1,7 @@
 import type { ServerActor, Supervisor } from '@mcpproxy/actor';
 import type { ConnectedProtocol } from '@mcpproxy/contracts';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { SessionRefusal } from './sessions.js';
+import { type McpSession, SessionRefusal } from './sessions.js';
 
 /** A JSON-RPC message with its fields readable. */
 export type Msg = JSONRPCMessage & Record<string, unknown>;
@@ -54,33 +54,49 @@ export function initializeParams(body: unknown): unknown {
   return init?.params;
 }
 
+/** A session holding a link slot, as the budget sees it. */
+export type LinkHolder = Pick<McpSession, 'busy' | 'lastActive' | 'end'>;
+
 /**
- * Per-server count of `/mcp/servers/{name}` sessions holding a link of their own, against `max_session_links`
- * (read per acquire, so a config change applies to the next session).
+ * Per-server slots of `/mcp/servers/{name}` sessions holding a link of their own, against `max_session_links`
+ * (read per acquire, so a config change applies to the next session). With every slot held, the least recently
+ * active idle holder (no request in flight, no stream open: typically a client that went away without `DELETE`)
+ * is evicted to make room, as the session table does at `maxSessions`; with none idle, the acquire fails.
  */
 export class LinkBudget {
-  readonly #held = new Map<string, number>();
+  readonly #held = new Map<string, Set<LinkHolder>>();
   #opened = 0;
   #refused = 0;
+  #evicted = 0;
 
   constructor(private readonly max: () => number) {}
 
-  /** Takes a slot of `server`; false (and counted as refused) when all `max_session_links` are held. */
-  acquire(server: string): boolean {
-    const held = this.#held.get(server) ?? 0;
-    if (held >= this.max()) {
-      this.#refused++;
-      return false;
+  /** Takes a slot of `server` for `holder`; false (counted as refused) when all are held by busy sessions. */
+  acquire(server: string, holder: LinkHolder): boolean {
+    const held = this.#held.get(server) ?? new Set<LinkHolder>();
+    if (held.size >= this.max()) {
+      let victim: LinkHolder | undefined;
+      for (const h of held) if (!h.busy && (!victim || h.lastActive < victim.lastActive)) victim = h;
+      if (!victim || held.size > this.max()) {
+        this.#refused++;
+        return false;
+      }
+      // The slot passes to the newcomer now; the victim's own release later finds nothing to free.
+      held.delete(victim);
+      this.#evicted++;
+      void victim.end('evicted');
     }
-    this.#held.set(server, held + 1);
+    held.add(holder);
+    this.#held.set(server, held);
     this.#opened++;
     return true;
   }
 
-  release(server: string): void {
-    const held = (this.#held.get(server) ?? 0) - 1;
-    if (held > 0) this.#held.set(server, held);
-    else this.#held.delete(server);
+  /** Frees `holder`'s slot of `server`, if it still has one. */
+  release(server: string, holder: LinkHolder): void {
+    const held = this.#held.get(server);
+    if (!held?.delete(holder)) return;
+    if (held.size === 0) this.#held.delete(server);
   }
 
   /** The cap now. */
@@ -88,17 +104,17 @@ export class LinkBudget {
     return this.max();
   }
 
-  stats(): { held: number; opened: number; refused: number } {
+  stats(): { held: number; opened: number; refused: number; evicted: number } {
     let held = 0;
-    for (const n of this.#held.values()) held += n;
-    return { held, opened: this.#opened, refused: this.#refused };
+    for (const set of this.#held.values()) held += set.size;
+    return { held, opened: this.#opened, refused: this.#refused, evicted: this.#evicted };
   }
 }
 
 /** The refusal of a session or a request that would need a link beyond `max_session_links`. */
 export function linkCapMessage(server: string, max: number): string {
   return (
-    `UPSTREAM_UNAVAILABLE: server "${server}" already has ${max} MCP session(s) with their own upstream link ` +
+    `UPSTREAM_UNAVAILABLE: server "${server}" already has ${max} busy MCP session(s) with their own upstream link ` +
     `(max_session_links); retry later, or connect without client capabilities to share the server's connection`
   );
 }

@@ -243,7 +243,7 @@ export class PassthroughSession implements SessionBinding {
     }
     if (!this.ownLink) {
       // No shareable connection (the actor's connector gives no SDK client): this session needs its own link.
-      if (!this.deps.links.acquire(this.actor.name)) {
+      if (!this.deps.links.acquire(this.actor.name, this.session)) {
         await this.#toClient(rpcError(m.id, -32603, linkCapMessage(this.actor.name, this.deps.links.limit())));
         void this.session.end('failed');
         return;
@@ -322,7 +322,7 @@ export class PassthroughSession implements SessionBinding {
 
   /** Takes a link slot and moves a shared session onto its own link; false when `max_session_links` are held. */
   #startUpgrade(): boolean {
-    if (!this.ownLink && !this.deps.links.acquire(this.actor.name)) return false;
+    if (!this.ownLink && !this.deps.links.acquire(this.actor.name, this.session)) return false;
     this.ownLink = true;
     this.#upgrading = true;
     this.#holding = true;
@@ -343,7 +343,7 @@ export class PassthroughSession implements SessionBinding {
       this.#via = 'link';
     } catch (error) {
       await this.#dropLink();
-      this.deps.links.release(this.actor.name);
+      this.deps.links.release(this.actor.name, this.session);
       this.ownLink = false;
       if (this.#closing) return;
       // The requests that needed the link fail; the others go on over the shared connection.
@@ -554,7 +554,7 @@ export class PassthroughSession implements SessionBinding {
     this.#queue.length = 0;
     await this.#shared?.close();
     await link?.close();
-    if (this.ownLink) this.deps.links.release(this.actor.name);
+    if (this.ownLink) this.deps.links.release(this.actor.name, this.session);
     this.ownLink = false;
   }
 }

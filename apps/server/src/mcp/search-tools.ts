@@ -196,7 +196,7 @@ export function createSearchServer(
             const summary = await management.addServer({ name, ...fields } as ServerConfigInput, CALLER);
             return text({
               server: summary,
-              note: 'The server is quarantined: it will not run until a person approves it (dashboard, `mcpproxy upstream approve`, or POST /api/v1/servers/NAME/unquarantine).',
+              note: 'The server is quarantined: it will not run until a person approves it (dashboard, `mcpproxy upstream unquarantine NAME`, or POST /api/v1/servers/NAME/unquarantine).',
             });
           }
           case 'update':

@@ -22,6 +22,10 @@ export interface McpSession {
   readonly transport: WebStandardStreamableHTTPServerTransport;
   /** Aborted when the session ends: every upstream call made for it takes this signal. */
   readonly signal: AbortSignal;
+  /** A request of the client in flight, or a standalone stream open: the session is in use and never evicted. */
+  readonly busy: boolean;
+  /** When the client last sent or was sent anything (clock ms). */
+  readonly lastActive: number;
   /** Ends the session (idempotent); later requests with its id get 404. */
   end(reason: SessionEndReason): Promise<void>;
 }
