@@ -60,7 +60,7 @@ export function jsonBoundIssue(value: unknown): { path: string; rule: string; me
 
 /**
  * Route middleware of every JSON route, run before its schema: refuses a body that is not JSON with HTTP 415 (code
- * `BAD_REQUEST`, as §7 has no media-type code), and an empty, malformed, too deep or overflowing body with 400
+ * `BAD_REQUEST`, as the API has no media-type code), and an empty, malformed, too deep or overflowing body with 400
  * `BAD_REQUEST` and the path of the offending value. The zod validator after it re-reads the cached text.
  * @param required whether the route needs a body (an optional one may be left out, with or without Content-Type)
  */

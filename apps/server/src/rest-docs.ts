@@ -18,7 +18,7 @@ export const REST_DOC_COMMAND = 'pnpm --filter @mcpproxy/server run docs';
 /** What each API error code means to a client; the type makes a new code fail to compile until it is described. */
 export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   BAD_REQUEST:
-    'the body, a query or path parameter, or a live-endpoint query is invalid; `issues` names each path and rule',
+    'the body, a query or path parameter, or a live-endpoint query is invalid; `issues` names each path and rule. A body that is not JSON gets this code with HTTP 415',
   UNAUTHORIZED:
     'the API key is missing or wrong (required when `api_key` is set, and always off loopback); the answer carries `WWW-Authenticate: Bearer`',
   FORBIDDEN_ORIGIN:
@@ -184,11 +184,14 @@ OpenAPI 3.0 document is \`GET /api/v1/openapi.json\`.
 - **Authentication**: when \`api_key\` is set, send \`Authorization: Bearer KEY\`, \`X-API-Key: KEY\` or \`?apikey=KEY\`;
   without it the answer is 401. Requests must also carry a \`Host\` naming this server and, from a browser, an
   allowed \`Origin\` ([security](security.md)).
-- **Errors** are RFC 9457 \`application/problem+json\`: \`{type, title, status, code, detail, instance, request_id,
-  issues?}\`; branch on \`code\` (table below), never on \`detail\`.
+- **Errors** are RFC 9457 \`application/problem+json\`: \`{type, title, status, code, detail, instance?, request_id,
+  issues?}\`; branch on \`code\` (table below), never on \`detail\`. \`instance\` is the route pattern that matched
+  (\`/api/v1/servers/{name}\`); \`issues\` (\`{path, rule, message}\`) lists at most 100 problems.
 - **Request ids**: every response carries \`X-Request-Id\`; a sane incoming one (\`[A-Za-z0-9._:@/+=-]{1,128}\`) is
   echoed, else a UUID is made. The same id is in the problem body and the log lines.
-- **Bodies** over 4 MiB get 413. \`GET /servers\` carries an \`ETag\`; \`If-None-Match\` with it gets 304.
+- **Bodies** are JSON (\`Content-Type: application/json\`); another media type gets 415, malformed or too deeply
+  nested JSON 400 with the path, over 4 MiB 413. \`GET /servers\` carries an \`ETag\`; \`If-None-Match\` with it
+  gets 304.
 - **Reads** (\`GET /servers\`, \`/status\`, \`/servers/{name}\`) answer from the in-memory read model and never wait on
   an upstream.
 - **Durations** in responses (\`GET /config\`) are milliseconds.
@@ -196,7 +199,8 @@ OpenAPI 3.0 document is \`GET /api/v1/openapi.json\`.
 Outside \`/api/v1\`: \`GET /healthz\` (200 \`{status:"ok"}\`), \`GET /readyz\` (200, or 503 until the config is loaded and
 the first reconcile is done, and while stopping; never waits on upstreams) — both open without a key and removed by
 \`features.enable_health_checks: false\`; \`GET /metrics\` (Prometheus text, every series \`mcpproxy_*\`; behind the key);
-\`GET /\` and \`GET /ui\` (302 to \`/ui/\`), \`GET /ui/\` (a placeholder page; the dashboard is not built yet).
+\`GET /\` and \`GET /ui\` (302 to \`/ui/\`), \`GET /ui/\` (the dashboard, or a placeholder page when its build is not
+installed; removed by \`features.enable_web_ui: false\`).
 Live events: \`/events\`, \`/ws/events\`, \`/ws/servers\`, \`/ws/mcp-status\` ([live protocol](live.md)). MCP: \`/mcp\`,
 \`/mcp/all\`, \`/mcp/servers/{name}\` ([MCP endpoints](mcp.md)).
 `;
