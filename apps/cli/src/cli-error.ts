@@ -1,7 +1,7 @@
 import { ClientError } from '@mcpproxy/client';
 
 /**
- * Exit codes of DESIGN §9: the same numbers as `EXIT_CODES` of @mcpproxy/server (a test checks), kept here so that
+ * Exit codes of docs/cli.md: the same numbers as `EXIT_CODES` of @mcpproxy/server (a test checks), kept here so that
  * the management commands start without loading the server.
  */
 export const EXIT_CODES = Object.freeze({
@@ -42,7 +42,7 @@ export class CliError extends Error {
     this.hint = options.hint;
   }
 
-  /** The process exit code (DESIGN §9). */
+  /** The process exit code (docs/cli.md). */
   get exitCode(): ExitCode {
     return EXIT_OF[this.code];
   }

@@ -54,7 +54,7 @@ export function detectClient(config: Record<string, unknown>, path: string): Cli
   return 'claude-desktop';
 }
 
-/** A server found in a client's config, as an mcpproxy entry (DESIGN §3), or why it cannot be one. */
+/** A server found in a client's config, as an mcpproxy entry (docs/configuration.md), or why it cannot be one. */
 export type ImportedServer = { ok: true; entry: Record<string, unknown> } | { ok: false; name: string; reason: string };
 
 const strings = (value: unknown): Record<string, string> | undefined => {

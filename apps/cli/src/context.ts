@@ -27,7 +27,7 @@ export interface Target {
   urlSource: string;
 }
 
-/** The default server when nothing says otherwise (`listen`'s default, DESIGN §3). */
+/** The default server when nothing says otherwise (`listen`'s default, docs/configuration.md). */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** The config file: `-c`, else `$MCPPROXY_DATA/mcp_config.json`, else `~/.mcpproxy/mcp_config.json`. */
@@ -166,7 +166,7 @@ export function createContext(flags: TargetFlags, io: Io = processIo(), outputGi
 
 /**
  * Wraps a command action: builds the context from the command's options (its own and its parents'), runs the
- * action, and turns any error into a message with the next step and the exit code of DESIGN §9.
+ * action, and turns any error into a message with the next step and the exit code of docs/cli.md.
  */
 export function action<A extends unknown[]>(
   run: (ctx: Context, ...args: A) => Promise<number | undefined> | number | undefined,

@@ -88,7 +88,7 @@ describe('resolveTarget', () => {
 });
 
 describe('explain', () => {
-  it('maps errors to the exit codes of DESIGN §9 with a next step', () => {
+  it('maps errors to the exit codes of docs/cli.md with a next step', () => {
     expect(explain(new ClientError('UNREACHABLE', 'x'), 'http://h:1')).toMatchObject({
       exitCode: 1,
       message: 'cannot reach mcpproxy at http://h:1',

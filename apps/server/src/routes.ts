@@ -93,7 +93,7 @@ const writeErrors = {
   413: problem('PAYLOAD_TOO_LARGE: the body is over 4 MiB'),
   422: problem('INVALID_CONFIG: the resulting config does not validate'),
 } as const;
-/** HTTP 415 is `BAD_REQUEST` with a precise status: §7 has no media-type code (see the README). */
+/** HTTP 415 is `BAD_REQUEST` with a precise status: the API has no media-type code (see the README). */
 const unsupportedMedia = {
   415: problem('BAD_REQUEST (HTTP 415): the body is not JSON; send Content-Type: application/json'),
 } as const;

@@ -5,7 +5,7 @@ import { CliError } from '../cli-error.js';
 import { type ClientKind, defaultConfigPath, mcpproxyEntry, serversKey } from '../client-configs.js';
 import { action, Command, examples, readJsonFile, withTarget } from '../context.js';
 
-/** The clients `connect` knows (DESIGN §9), besides Windsurf, which shares the import code. */
+/** The clients `connect` knows (docs/cli.md), besides Windsurf, which shares the import code. */
 const CONNECT_CLIENTS: readonly ClientKind[] = ['claude-desktop', 'cursor', 'vscode', 'windsurf'];
 
 /** Writes `text` to `path` atomically: a temp file beside it, then a rename, so the client never reads half a file. */

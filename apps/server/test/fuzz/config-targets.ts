@@ -1,4 +1,4 @@
-// Config fuzz targets (DESIGN §3): fuzzed `mcp_config.json` files through configsvc's load, `POST
+// Config fuzz targets (docs/configuration.md): fuzzed `mcp_config.json` files through configsvc's load, `POST
 // /api/v1/config/validate`, and a hot reload of a running server. Invariants: a file either loads or is refused
 // with a ConfigError code (never another exception, never a hang), a refused file is left byte for byte, a valid
 // object-form `mcpServers` keeps every key as a server (nothing silently dropped), the API agrees with the

@@ -212,7 +212,7 @@ export function describe(req: HttpRequest): string {
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** Codes a 503/504 may carry: the documented upstream failures (DESIGN §7). */
+/** Codes a 503/504 may carry: the documented upstream failures (docs/rest.md). */
 export const UPSTREAM_CODES: readonly ErrorCode[] = ['CIRCUIT_OPEN', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT'];
 
 /**

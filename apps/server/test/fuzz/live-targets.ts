@@ -1,4 +1,4 @@
-// Live-delivery fuzz targets (DESIGN §6): `/ws/events` and `/ws/servers` with fuzzed `since`/`epoch`/`types`/`server`
+// Live-delivery fuzz targets (docs/live.md): `/ws/events` and `/ws/servers` with fuzzed `since`/`epoch`/`types`/`server`
 // and fuzzed client frames (text, binary, garbage, oversized, ops); SSE `/events` with fuzzed `Last-Event-ID`.
 // Invariants: a refused query is a 400 problem, never a crash; the hello never claims a replay from another epoch;
 // every frame gets its documented answer and the connection stays (an oversized one closes 1009); a

@@ -1,4 +1,4 @@
-// MCP fuzz targets (DESIGN §8) on `/mcp`, `/mcp/all` and `/mcp/servers/{name}` over Streamable HTTP: malformed
+// MCP fuzz targets (docs/mcp.md) on `/mcp`, `/mcp/all` and `/mcp/servers/{name}` over Streamable HTTP: malformed
 // JSON-RPC, wrong methods, bad params, batches and huge ids, with and without a session. Invariants: no 5xx (a 503
 // only where a session or link limit applies), no hang, every request with an id answered with that id, a refused
 // request answered in JSON (JSON-RPC error or problem+json), and the session still alive afterwards.
