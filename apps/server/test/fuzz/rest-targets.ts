@@ -1,4 +1,4 @@
-// REST fuzz targets (DESIGN §7): every route with fuzzed methods, names, query strings, content types and bodies,
+// REST fuzz targets (docs/rest.md): every route with fuzzed methods, names, query strings, content types and bodies,
 // against a real server. Invariants: no 5xx but documented upstream 503/504, no hang, problem+json with a
 // documented code, the key never echoed, and a refused write leaves the servers and the config file alone.
 import { ServerNameSchema } from '@mcpproxy/contracts';
