@@ -32,6 +32,7 @@ const GOOD = {
   type: 'module',
   engines: { node: '>=20.11' },
   files: ['dist'],
+  publishConfig: { access: 'public' },
   exports: { '.': { types: './dist/index.d.ts', import: './dist/index.js' } },
   dependencies: { '@mcpproxy/contracts': '1.0.0', zod: '4.0.0' },
   devDependencies: { vitest: '4.0.0' },
@@ -83,7 +84,12 @@ describe('packagingProblems', () => {
 
   it('reports files outside dist, missing export targets, a bin without a shebang, and missing fields', () => {
     const dir = tarball({
-      'package.json': manifest({ files: ['dist', 'src'], engines: undefined, bin: { demo: './dist/cli.js' } }),
+      'package.json': manifest({
+        files: ['dist', 'src'],
+        engines: undefined,
+        publishConfig: undefined,
+        bin: { demo: './dist/cli.js' },
+      }),
       'src/index.ts': '',
       'dist/index.js': '',
       'dist/cli.js': 'console.log(1)\n',
@@ -91,6 +97,7 @@ describe('packagingProblems', () => {
     expect(packagingProblems(dir, PACKED)).toEqual([
       '"files" is ["dist","src"], not ["dist"]',
       '"engines.node" is missing (the packages need Node >= 20.11)',
+      '"publishConfig.access" is not "public" (npm would publish the scoped package as restricted)',
       'the tarball ships src/index.ts',
       'export target ./dist/index.d.ts is not in the tarball',
       'bin demo → ./dist/cli.js has no node shebang',
@@ -98,7 +105,7 @@ describe('packagingProblems', () => {
   });
 
   it('accepts a package of static assets that exports only its package.json, and reports one with no dist', () => {
-    const assets = { name: '@mcpproxy/web', version: '1.0.0', type: 'module', engines: GOOD.engines, files: ['dist'] };
+    const assets = { ...GOOD, name: '@mcpproxy/web', exports: undefined, dependencies: undefined };
     const built = tarball({
       'package.json': JSON.stringify({ ...assets, exports: { './package.json': './package.json' } }),
       'dist/index.html': '<!doctype html>',

@@ -235,6 +235,24 @@ describe('npx mcpproxy serve --demo from the npm install', () => {
     TEST_TIMEOUT_MS,
   );
 
+  it(
+    'serves the dashboard build that npm installed (@mcpproxy/web) at /ui/',
+    async () => {
+      const installed = readFileSync(join(project, 'node_modules/@mcpproxy/web/dist/index.html'), 'utf8');
+      const page = await fetch(`${url}/ui/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toBe(installed);
+      // The page's own script loads too: the build's assets shipped in the tarball.
+      const script = /<script[^>]*\bsrc="\.?\/?([^"]+\.js)"/.exec(installed)?.[1];
+      expect(script, installed).toBeDefined();
+      const asset = await fetch(`${url}/ui/${script}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   const clients = PROGRAMS.filter((p) => p.needsServer);
   if (clients.length > 0) {
     it.each(clients.map((p) => [p.pkg, p.n]))(

@@ -13,6 +13,7 @@ export interface PackedManifest {
   exports?: Record<string, unknown>;
   bin?: string | Record<string, string>;
   engines?: Record<string, string>;
+  publishConfig?: { access?: string };
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
@@ -104,6 +105,10 @@ export function packagingProblems(dir: string, packedVersions: ReadonlyMap<strin
   if (JSON.stringify(manifest.files) !== '["dist"]')
     problems.push(`"files" is ${JSON.stringify(manifest.files)}, not ["dist"]`);
   if (!manifest.engines?.node) problems.push('"engines.node" is missing (the packages need Node >= 20.11)');
+  // npm publishes a scoped package as restricted (paid, private) unless told otherwise.
+  if (manifest.name.startsWith('@') && manifest.publishConfig?.access !== 'public') {
+    problems.push('"publishConfig.access" is not "public" (npm would publish the scoped package as restricted)');
+  }
   for (const file of files) {
     if (!file.startsWith('dist/') && !ALLOWED_OUTSIDE_DIST.test(file)) problems.push(`the tarball ships ${file}`);
   }
