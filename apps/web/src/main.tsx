@@ -1,6 +1,6 @@
-import { createLiveClient, createRestClient } from '@mcpproxy/client';
 import { render } from 'preact';
+import { App, boot } from './app.js';
+import './style.css';
 
-const api = createRestClient({ url: location.origin });
-const live = createLiveClient({ url: location.origin });
-render(<h1>mcpproxy {String(!!api && !!live)}</h1>, document.getElementById('app') as HTMLElement);
+boot();
+render(<App />, document.getElementById('app') as HTMLElement);

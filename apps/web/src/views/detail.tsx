@@ -1,0 +1,166 @@
+import type { Diagnostic, ServerHealth, ToolInfo } from '@mcpproxy/contracts';
+import { useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { ago, countdown, refusal } from '../format.js';
+import type { Session } from '../store.js';
+import { JsonBlock, ScrollBlock, StateBadge, ViewHeader } from '../ui.js';
+
+interface Loaded {
+  config: Record<string, unknown>;
+  health: ServerHealth;
+  tools: ToolInfo[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * One server: its masked config, health (last ping, round trip), tools, recent events, stderr tail and the
+ * diagnostics that concern it with their fixes. Re-read whenever the server's row changes.
+ */
+export function DetailView({ session, name }: { session: Session; name: string }) {
+  const data = useSignal<Loaded | null>(null);
+  const error = useSignal<string | null>(null);
+  const row = session.servers.value.find((s) => s.name === name);
+  const now = session.now.value;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    Promise.all([
+      session.api.getServer(name, { signal }),
+      session.api.serverHealth(name, { signal }),
+      session.api.serverTools(name, { signal }),
+      session.api.diagnostics({ signal }),
+    ]).then(
+      ([detail, health, tools, diagnostics]) => {
+        data.value = {
+          config: detail.config,
+          health,
+          tools: tools.tools,
+          diagnostics: diagnostics.diagnostics.filter((d) => d.server === name),
+        };
+        error.value = null;
+      },
+      (e: unknown) => {
+        if (!signal.aborted) error.value = refusal(e);
+      },
+    );
+    return () => controller.abort();
+    // The row object changes exactly when the server did: re-read then.
+  }, [name, row]);
+
+  const events = session.events.value
+    .filter((e) => e.server === name)
+    .slice(-20)
+    .reverse();
+  const d = data.value;
+  return (
+    <section aria-labelledby="view-title">
+      <ViewHeader title={`Server ${name}`}>
+        <a href="#/servers">Back to servers</a>
+      </ViewHeader>
+      {error.value ? (
+        <p role="alert" class="notice error">
+          {error.value}
+        </p>
+      ) : null}
+      {row ? (
+        <dl class="facts">
+          <dt>State</dt>
+          <dd>
+            <StateBadge state={row.state} />
+          </dd>
+          <dt>Circuit</dt>
+          <dd>{row.circuit}</dd>
+          <dt>Protocol</dt>
+          <dd>{row.protocol}</dd>
+          <dt>Tools</dt>
+          <dd>{row.tool_count}</dd>
+          <dt>Connected</dt>
+          <dd>{ago(row.connected_at, now)}</dd>
+          <dt>Retries</dt>
+          <dd>
+            {row.retry_count}
+            {row.next_retry_at ? ` (next ${countdown(row.next_retry_at, now)})` : ''}
+          </dd>
+          <dt>Last error</dt>
+          <dd class="error-text">{row.last_error ?? '—'}</dd>
+        </dl>
+      ) : (
+        <p>No server named {name} is configured.</p>
+      )}
+      {d ? (
+        <>
+          <h3>Health</h3>
+          <dl class="facts">
+            <dt>Healthy</dt>
+            <dd>{d.health.healthy ? 'yes' : 'no'}</dd>
+            <dt>Last ping</dt>
+            <dd>{ago(d.health.last_ping_at, now)}</dd>
+            <dt>Round trip</dt>
+            <dd>{d.health.last_ping_ms === null ? '—' : `${d.health.last_ping_ms} ms`}</dd>
+          </dl>
+          <h3>Diagnostics</h3>
+          {d.diagnostics.length === 0 ? (
+            <p>No findings.</p>
+          ) : (
+            <ul class="diagnostics">
+              {d.diagnostics.map((x) => (
+                <li key={x.code}>
+                  <strong>
+                    {x.severity}: {x.code}
+                  </strong>{' '}
+                  {x.message} <span class="fix">Fix: {x.fix}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>Config (secrets masked)</h3>
+          <JsonBlock value={d.config} label={`Config of ${name}`} />
+          <h3>Tools ({d.tools.length})</h3>
+          <ul class="tool-list">
+            {d.tools.map((t) => (
+              <li key={t.name}>
+                <code>{t.name}</code> <span class={`badge badge-${t.approval}`}>{t.approval}</span>{' '}
+                <span class="hint">{t.description ?? ''}</span>
+              </li>
+            ))}
+          </ul>
+          <h3>Standard error (last lines)</h3>
+          {d.health.stderr_tail && d.health.stderr_tail.length > 0 ? (
+            <ScrollBlock label={`Standard error of ${name}`} kind="stderr">
+              {d.health.stderr_tail.join('\n')}
+            </ScrollBlock>
+          ) : (
+            <p>Nothing on standard error.</p>
+          )}
+        </>
+      ) : null}
+      <h3>Recent events</h3>
+      {events.length === 0 ? (
+        <p>No events since this page opened.</p>
+      ) : (
+        <ol class="event-list">
+          {events.map((e) => (
+            <li key={e.seq}>
+              <code>#{e.seq}</code> {e.time.slice(11, 19)} <strong>{e.type}</strong> {summaryOf(e.data)}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+/** A short text of an event's data: `from → to`, the error, or the change. */
+export function summaryOf(data: unknown): string {
+  const d = (data ?? {}) as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof d.from === 'string' || typeof d.to === 'string')
+    parts.push(`${String(d.from ?? '∅')} → ${String(d.to ?? '∅')}`);
+  if (typeof d.change === 'string') parts.push(d.change);
+  if (typeof d.tool === 'string') parts.push(d.tool);
+  if (typeof d.status === 'string') parts.push(d.status);
+  if (typeof d.error === 'string') parts.push(d.error);
+  if (typeof d.reason === 'string' && parts.length < 2) parts.push(`(${d.reason})`);
+  return parts.join(' ');
+}
