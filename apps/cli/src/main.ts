@@ -53,4 +53,13 @@ Exit codes: 0 ok, 1 error, 2 port in use, 3 data dir locked, 4 config error, 5 p
   return program;
 }
 
-await (await createProgram()).parseAsync(process.argv);
+const first = process.argv[2];
+if (first !== undefined && !first.startsWith('-') && !MANAGEMENT.has(first) && first !== 'serve' && first !== 'help') {
+  // `serve` is the default command, so commander would report a typo as "too many arguments for 'serve'".
+  process.stderr.write(
+    `mcpproxy: unknown command '${first}'\n  → the commands are serve, ${[...MANAGEMENT].join(', ')} (mcpproxy --help)\n`,
+  );
+  process.exitCode = 1;
+} else {
+  await (await createProgram()).parseAsync(process.argv);
+}

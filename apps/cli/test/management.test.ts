@@ -243,6 +243,16 @@ describe('the program', () => {
     const version = await mcpproxy(['--version']);
     expect(version.stdout.trim()).toBe(VERSION);
   });
+
+  it('names the commands for a typo instead of passing it to serve', async () => {
+    const out = await mcpproxy(['upstrem', 'list']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain("unknown command 'upstrem'");
+    expect(out.stderr).toContain('upstream');
+    const help = await mcpproxy(['upstream', 'restart', '--help']);
+    expect(help.stdout).toContain('Examples:');
+    expect(help.stdout).toContain('mcpproxy upstream restart --group dev');
+  });
 });
 
 describe('mcpproxy config validate', () => {
