@@ -84,6 +84,14 @@ describe('user documentation links', () => {
     expect(broken).toEqual([]);
   });
 
+  it('links every package README to the part of docs/ it implements', () => {
+    const unlinked = markdownFiles().filter(
+      (f) =>
+        /^(packages|apps)\//.test(f) && !/\]\((\.\.\/)+docs\/[a-z-]+\.md/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
+    expect(unlinked).toEqual([]);
+  });
+
   it('never sends users to a file outside the repository', () => {
     const offenders = markdownFiles().filter((f) =>
       /DESIGN\.md|DESIGN §|shared folder/.test(readFileSync(join(ROOT, f), 'utf8')),
