@@ -127,10 +127,49 @@ export function explain(error: unknown, url?: string): Explained {
           details,
           exitCode: EXIT_CODES.ERROR,
         };
+      case 'CONFLICT':
+        return {
+          message: error.detail,
+          hint: 'see the current state with `mcpproxy upstream list`',
+          details,
+          exitCode: EXIT_CODES.ERROR,
+        };
+      case 'BAD_REQUEST':
+      case 'PAYLOAD_TOO_LARGE':
+        return {
+          message: error.detail,
+          hint: 'check the arguments against the command’s --help',
+          details,
+          exitCode: EXIT_CODES.ERROR,
+        };
+      case 'UPSTREAM_TIMEOUT':
+        return {
+          message: error.detail,
+          hint: 'the upstream did not answer within call_tool_timeout; check it with `mcpproxy doctor`',
+          details,
+          exitCode: EXIT_CODES.ERROR,
+        };
+      case 'BAD_RESPONSE':
+        return {
+          message: `${error.message}`,
+          hint: `is ${url ?? 'the URL'} an mcpproxy of the same version as this CLI? (\`mcpproxy status\`)`,
+          details,
+          exitCode: EXIT_CODES.ERROR,
+        };
       default:
-        return { message: error.detail, hint: undefined, details, exitCode: EXIT_CODES.ERROR };
+        return {
+          message: error.detail,
+          hint: `see the server's log${error.requestId ? ` for request ${error.requestId}` : ''}`,
+          details,
+          exitCode: EXIT_CODES.ERROR,
+        };
     }
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { message, hint: undefined, details: [], exitCode: EXIT_CODES.ERROR };
+  return {
+    message,
+    hint: 'this looks like a bug in mcpproxy; please report it with the command you ran',
+    details: [],
+    exitCode: EXIT_CODES.ERROR,
+  };
 }

@@ -118,6 +118,7 @@ export function resolveTarget(flags: TargetFlags, env: Io['env']): Target {
 /** Adds `--url`, `--api-key`, `-c` and `-o` to a command. */
 export function withTarget(command: Command): Command {
   return command
+    .showHelpAfterError('(add --help to the command for its options and examples)')
     .option(
       '--url <url>',
       'server URL (default: $MCPPROXY_URL, else listen of the config file, else http://127.0.0.1:8080)',
