@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { ConfigSchema, ServerConfigSchema } from '../src/index.js';
+import { ConfigSchema, EVENT_TYPES, EventDataSchemas, LEGACY_ALIASES, ServerConfigSchema } from '../src/index.js';
 
-// The configuration reference is written by hand; this test keeps it honest against the schema users are held to.
+// The configuration reference and the event catalogue are written by hand; these tests keep them honest against
+// the schemas users are held to.
 const DOC_PATH = fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url));
 const SERVER_PREFIX = 'mcpServers[].';
 
@@ -146,5 +147,48 @@ describe('docs/configuration.md', () => {
     expect(rows.length).toBeGreaterThanOrEqual(keys.size);
     expect(rows.some((r) => r.key === 'retry.max_retries')).toBe(true);
     expect(rows.some((r) => r.key === `${SERVER_PREFIX}name`)).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- the event catalogue of docs/live.md
+
+const LIVE_PATH = fileURLToPath(new URL('../../../docs/live.md', import.meta.url));
+
+/** Rows of the catalogue table (`| type | \`data\` … |`): the type and the text of its data cell. */
+function catalogueRows(markdown: string): Map<string, string> {
+  const rows = new Map<string, string>();
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => /^\| type \| `data`/.test(l));
+  for (let j = start + 2; start >= 0 && j < lines.length && (lines[j] ?? '').startsWith('|'); j++) {
+    const [type = '', data = ''] = cells(lines[j] ?? '');
+    rows.set(type.replace(/`/g, ''), data);
+  }
+  return rows;
+}
+
+describe('docs/live.md', () => {
+  const rows = catalogueRows(readFileSync(LIVE_PATH, 'utf8'));
+
+  it('lists every event type of the catalogue, and no other', () => {
+    expect([...rows.keys()].sort()).toEqual([...EVENT_TYPES].sort());
+  });
+
+  it("names every field of each event's data, marking the optional ones with ?", () => {
+    const wrong: string[] = [];
+    for (const type of EVENT_TYPES) {
+      const row = rows.get(type) ?? '';
+      const shape = (EventDataSchemas[type] as unknown as { shape: Record<string, z.ZodType> }).shape;
+      for (const [field, schema] of Object.entries(shape)) {
+        if (field === 'summary') continue;
+        const name = schema.safeParse(undefined).success ? `${field}?` : field;
+        if (!row.includes(`\`${name}\``)) wrong.push(`${type}: \`${name}\``);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('names the legacy aliases', () => {
+    const text = readFileSync(LIVE_PATH, 'utf8');
+    for (const alias of Object.values(LEGACY_ALIASES)) expect(text).toContain(`\`${alias}\``);
   });
 });
