@@ -19,14 +19,26 @@ async function rejection(promise: Promise<unknown>): Promise<ClientError> {
   return error as ClientError;
 }
 
-async function readyTools(): Promise<void> {
-  // The upstream starts in the background; its tools are searchable once it is ready.
-  for (let i = 0; i < 200; i++) {
-    const { servers } = await api.listServers();
-    if (servers.find((s) => s.name === 'everything')?.state === 'ready') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('everything never became ready');
+/** Resolves once the upstream is ready (from the server's own read model), so its tools are searchable. */
+function readyTools(): Promise<void> {
+  const view = server.running.services.view;
+  const ready = () => view.server('everything')?.state === 'ready';
+  return new Promise((resolve, reject) => {
+    if (ready()) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('everything never became ready'));
+    }, 20_000);
+    const off = view.subscribe(() => {
+      if (!ready()) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
 }
 
 describe('createRestClient against a real server', () => {
