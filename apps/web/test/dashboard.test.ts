@@ -113,18 +113,116 @@ describe('the servers table', () => {
     expect(await page.locator('tbody tr th').allTextContents()).toEqual(['rug', 'beta', 'alpha']);
     await page.click('th button.sort:has-text("Name")');
     expect(await page.locator('tbody tr th').allTextContents()).toEqual(['alpha', 'beta', 'rug']);
-    await page.fill('input[type="search"]', 'team');
+    await page.fill('#server-filter', 'team');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
     expect(await page.locator('tbody tr th').allTextContents()).toEqual(['beta']);
-    await page.fill('input[type="search"]', '');
+    await page.fill('#server-filter', '');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3);
   });
 
   it('restarts a group in bulk and says how it went', async () => {
-    await page.selectOption('select', 'team');
+    await page.selectOption('#bulk-scope', 'team');
     await page.click('button:has-text("Restart all")');
     await page.getByRole('status').filter({ hasText: 'restart group team: 1 of 1 done' }).waitFor();
     await waitForState(page, 'beta', 'ready');
-    await page.selectOption('select', '');
+    await page.selectOption('#bulk-scope', '');
+  });
+});
+
+describe('the other views', () => {
+  it('shows a server detail with masked config, health, tools and stderr', async () => {
+    await page.click('tr[data-server="alpha"] th a');
+    await page.waitForSelector('h2:has-text("Server alpha")');
+    await page.waitForSelector('section[aria-label="Config of alpha"]');
+    const config = await page.textContent('section[aria-label="Config of alpha"]');
+    expect(config).toContain('"WEB_E2E_MARK": "***"');
+    expect(await page.locator('.tool-list li').count()).toBeGreaterThan(5);
+    expect(await page.textContent('.tool-list')).toContain('echo');
+    expect(await checkView(page, 'detail')).toEqual([]);
+  });
+
+  it('shows the server’s validation error on the field of a bad entry', async () => {
+    await page.click('nav a:has-text("Add server")');
+    await page.fill('#add-name', 'bad name!');
+    await page.fill('#add-command', process.execPath);
+    await page.click('button[type="submit"]:has-text("Add server")');
+    await page.waitForSelector('#add-name-error');
+    expect(await page.getAttribute('#add-name', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#add-name', 'aria-describedby')).toContain('add-name-error');
+    expect(await page.textContent('#add-name-error')).toMatch(/letters|name|invalid/i);
+    expect(await checkView(page, 'add')).toEqual([]);
+    await page.fill('#add-name', 'gamma');
+    await page.click('button[type="submit"]:has-text("Add server")');
+    await page.getByRole('status').filter({ hasText: 'Added gamma (quarantined)' }).waitFor();
+    expect(await page.locator('#add-name-error').count()).toBe(0);
+  });
+
+  it('reviews a changed tool with its diff and approves it', async () => {
+    // The fixture changes `echo`'s description from its second start on: a rug pull.
+    expect((await proxy.api('/api/v1/servers/rug/restart', { method: 'POST' })).status).toBe(200);
+    await page.click('nav a:has-text("Quarantine")');
+    await page.waitForSelector('li.review[data-tool="rug:echo"]');
+    const review = page.locator('li.review[data-tool="rug:echo"]');
+    expect(await review.locator('.badge').textContent()).toBe('changed');
+    expect(await review.textContent()).toContain('~/.ssh/id_rsa');
+    // The quarantined server added above is listed for approval too.
+    await page.waitForSelector('button[aria-label="Approve server gamma"]');
+    expect(await checkView(page, 'quarantine')).toEqual([]);
+    await page.click('button[aria-label="Approve echo of rug"]');
+    await page.waitForSelector('text=No tool is waiting for review.');
+    const tools = (await proxy.api('/api/v1/servers/rug/tools')).body as {
+      tools: { name: string; approval: string }[];
+    };
+    expect(tools.tools.find((t) => t.name === 'echo')?.approval).toBe('approved');
+  });
+
+  it('finds a tool by search, shows its schema and calls it from a form built from the schema', async () => {
+    await page.click('nav a:has-text("Tools")');
+    await page.fill('input[type="search"]', 'add two numbers');
+    await page.press('input[type="search"]', 'Enter');
+    await page.waitForSelector('li[data-tool="alpha:get-sum"]');
+    await page.click('button[aria-label="Call alpha:get-sum"]');
+    await page.fill('#arg-a', '2');
+    await page.fill('#arg-b', '40');
+    await page.click('form[aria-label="Call alpha:get-sum"] button[type="submit"]');
+    await page.waitForSelector('pre.result-text');
+    expect(await page.textContent('pre.result-text')).toContain('42');
+    expect(await checkView(page, 'tools')).toEqual([]);
+  });
+
+  it('logs events newest first with filters and pause, beside the live panel and its chart', async () => {
+    await page.click('nav a:has-text("Events")');
+    await page.waitForSelector('ol.log li');
+    const seqs = (await page.locator('ol.log li code').allTextContents()).map((t) => Number(t.slice(1)));
+    expect(seqs.length).toBeGreaterThan(3);
+    expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
+    await page.selectOption('#events-type', 'tool_called');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('ol.log li')].every((li) => li.getAttribute('data-type') === 'tool_called'),
+    );
+    await page.selectOption('#events-type', '');
+    // Pause holds the log while events keep coming.
+    await page.click('button:has-text("Pause")');
+    const before = await page.locator('ol.log li').count();
+    await proxy.api('/api/v1/servers/alpha/restart', { method: 'POST' });
+    await page.waitForSelector('text=/newer events held/');
+    expect(await page.locator('ol.log li').count()).toBe(before);
+    await page.click('button:has-text("Resume")');
+    await page.waitForFunction((n) => document.querySelectorAll('ol.log li').length > n, before);
+    // system_metrics arrive every second in this test server: the panel shows the live connections.
+    await page.waitForFunction(() => Number(document.querySelector('[data-stat="connections"]')?.textContent) >= 1);
+    await page.waitForSelector('svg.chart polyline');
+    expect(await checkView(page, 'events')).toEqual([]);
+  });
+
+  it('passes the accessibility check on the servers view, light and dark, and on a narrow window', async () => {
+    await page.click('nav a:has-text("Servers")');
+    await waitForState(page, 'alpha', 'ready');
+    expect(await checkView(page, 'servers')).toEqual([]);
+    await page.setViewportSize({ width: 400, height: 800 });
+    expect(await checkView(page, 'servers-narrow')).toEqual([]);
+    // Narrow: no horizontal scroll of the page itself.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });

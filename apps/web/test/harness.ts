@@ -185,7 +185,9 @@ export async function openPage(
   url: string,
   { colorScheme = 'light', width = 1280 }: { colorScheme?: 'light' | 'dark'; width?: number } = {},
 ): Promise<{ page: Page; context: BrowserContext }> {
-  const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+  // bypassCSP: the server's CSP (rightly) forbids inline scripts, and axe-core is injected as one.
+  const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 }, bypassCSP: true });
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   if (url) await page.goto(url);
   return { page, context };

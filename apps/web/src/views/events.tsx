@@ -83,7 +83,7 @@ export function EventsView({ session }: { session: Session }) {
       <div class="toolbar">
         <label class="field-inline">
           Type
-          <select value={type.value} onChange={(e) => (type.value = e.currentTarget.value)}>
+          <select id="events-type" value={type.value} onChange={(e) => (type.value = e.currentTarget.value)}>
             <option value="">All types</option>
             {types.map((t) => (
               <option key={t} value={t}>
@@ -94,7 +94,7 @@ export function EventsView({ session }: { session: Session }) {
         </label>
         <label class="field-inline">
           Server
-          <select value={server.value} onChange={(e) => (server.value = e.currentTarget.value)}>
+          <select id="events-server" value={server.value} onChange={(e) => (server.value = e.currentTarget.value)}>
             <option value="">All servers</option>
             {servers.map((s) => (
               <option key={s} value={s}>

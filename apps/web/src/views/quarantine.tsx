@@ -98,8 +98,8 @@ function ServerReview({ session, server }: { session: Session; server: ServerSum
       <h3>
         {server.name}: {server.changed_tools} changed, {server.pending_tools} new
       </h3>
-      <button type="button" onClick={() => void approve()} aria-label={`Approve all tools of ${server.name}`}>
-        Approve all of {server.name}
+      <button type="button" onClick={() => void approve()}>
+        Approve all tools of {server.name}
       </button>
       {tools.value === null ? (
         <p>Loading…</p>

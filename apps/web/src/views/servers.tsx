@@ -146,6 +146,7 @@ export function ServersView({ session }: { session: Session }) {
         <label class="field-inline">
           Filter
           <input
+            id="server-filter"
             type="search"
             value={filter.value}
             onInput={(e) => {
@@ -157,6 +158,7 @@ export function ServersView({ session }: { session: Session }) {
         <label class="field-inline">
           Bulk scope
           <select
+            id="bulk-scope"
             value={scope.value}
             onChange={(e) => {
               scope.value = e.currentTarget.value;
