@@ -2,6 +2,15 @@ import type { AppInfo, BusEvent, Clock, ServerSummary, Snapshot } from '@mcpprox
 import { systemClock } from '@mcpproxy/contracts';
 import { initialState, reduce, type ViewState } from '@mcpproxy/stateview';
 import { type BackoffOptions, POLL_INTERVAL_MS, RECONNECT_DELAYS_MS, reconnectDelay } from './backoff.js';
+import {
+  type ConnEffect,
+  type ConnInput,
+  type ConnState,
+  INITIAL,
+  START_EFFECTS,
+  statusOf,
+  transition,
+} from './connection.js';
 import { createRestClient, liveParams, type RestClient, serverRoot } from './rest.js';
 import type { FetchLike } from './types.js';
 import { type Subscribable, type Unsubscribe, writable } from './value.js';
@@ -157,17 +166,17 @@ export function createLiveClient({
   const eventListeners = new Set<(event: BusEvent) => void>();
   const resetListeners = new Set<(reason: ResetReason) => void>();
 
-  let closed = false;
+  let conn: ConnState = INITIAL;
   let socket: WebSocketLike | undefined;
-  let live = false;
-  let retries = 0;
   let retryTimer: ReturnType<Clock['setTimeout']> | undefined;
+  let retryAt: number | null = null;
   let connectTimer: ReturnType<Clock['setTimeout']> | undefined;
   let pollTimer: ReturnType<Clock['setTimeout']> | undefined;
-  let polling = false;
   let pollAbort: AbortController | undefined;
-  /** The socket error behind the coming close, if any (`ws` reports it apart from the close). */
+  /** Why the current socket is going down (`ws` reports the error apart from the close). */
   let lastError: string | undefined;
+  /** Why the last socket went down: `connection.lastError`. */
+  let reason: string | null = null;
 
   const update = (patch: Partial<ConnectionInfo>) => {
     const next = { ...info.get(), ...patch };
@@ -187,6 +196,83 @@ export function createLiveClient({
       } catch (error) {
         onListenerError(error);
       }
+    }
+  };
+
+  // ------------------------------------------------------------------ the shell around connection.ts
+
+  const queue: ConnInput[] = [];
+  let feeding = false;
+  /** Runs `input` through the core and its effects; inputs raised by an effect are queued, not nested. */
+  const feed = (input: ConnInput) => {
+    queue.push(input);
+    if (feeding) return;
+    feeding = true;
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const before = conn;
+        const step = transition(conn, next, delays.length);
+        conn = step.state;
+        for (const effect of step.effects) run(effect);
+        if (conn !== before && conn.phase !== 'closed') {
+          update({
+            status: statusOf(conn),
+            attempts: conn.retries,
+            retryAt: conn.phase === 'waiting' ? retryAt : null,
+            lastError: conn.phase === 'live' ? null : reason,
+          });
+        }
+      }
+    } finally {
+      feeding = false;
+    }
+  };
+
+  const run = (effect: ConnEffect) => {
+    switch (effect.type) {
+      case 'open_socket':
+        openSocket();
+        return;
+      case 'close_socket':
+        if (socket) drop(socket);
+        if (lastError !== undefined) reason = lastError;
+        lastError = undefined;
+        return;
+      case 'arm_connect_timeout':
+        connectTimer = clock.setTimeout(() => {
+          connectTimer = undefined;
+          lastError = `no hello within ${connectTimeoutMs} ms`;
+          feed({ type: 'lost' });
+        }, connectTimeoutMs);
+        return;
+      case 'disarm_connect_timeout':
+        clock.clearTimeout(connectTimer);
+        connectTimer = undefined;
+        return;
+      case 'schedule_retry': {
+        const delay = reconnectDelay(effect.index, { delays, jitter, random });
+        retryAt = clock.now() + delay;
+        retryTimer = clock.setTimeout(() => {
+          retryTimer = undefined;
+          retryAt = null;
+          feed({ type: 'retry_due' });
+        }, delay);
+        return;
+      }
+      case 'cancel_retry':
+        clock.clearTimeout(retryTimer);
+        retryTimer = undefined;
+        retryAt = null;
+        return;
+      case 'start_polling':
+        poll();
+        return;
+      case 'stop_polling':
+        clock.clearTimeout(pollTimer);
+        pollTimer = undefined;
+        pollAbort?.abort();
+        pollAbort = undefined;
+        return;
     }
   };
 
@@ -220,7 +306,7 @@ export function createLiveClient({
       const resumed = hello.recovered === true && hello.epoch === info.get().epoch;
       // A recovered hello is followed by the missed events, which bring the copy up to date one by one.
       if (!resumed) replace(hello, 'fresh');
-      becomeLive();
+      feed({ type: 'hello' });
     } else if (frame.type === 'resync') {
       replace(frame as unknown as HelloLike, 'resync');
     } else if (frame.type === 'batch' && Array.isArray(frame.events)) {
@@ -232,17 +318,7 @@ export function createLiveClient({
 
   // ------------------------------------------------------------------ socket
 
-  const becomeLive = () => {
-    clock.clearTimeout(connectTimer);
-    connectTimer = undefined;
-    live = true;
-    retries = 0;
-    stopPolling();
-    update({ status: 'live', attempts: 0, retryAt: null, lastError: null });
-  };
-
-  const connect = () => {
-    if (closed) return;
+  const openSocket = () => {
     const { epoch, seq } = info.get();
     const params = liveParams({
       types,
@@ -255,7 +331,8 @@ export function createLiveClient({
     try {
       ws = new WebSocketCtor(`${wsBase}${params || key ? '?' : ''}${params}${key}`);
     } catch (error) {
-      down(error instanceof Error ? error.message : String(error));
+      lastError = error instanceof Error ? error.message : String(error);
+      feed({ type: 'lost' });
       return;
     }
     socket = ws;
@@ -267,16 +344,11 @@ export function createLiveClient({
     }) as (event: never) => void;
     ws.onclose = ((event: { code?: number; reason?: string }) => {
       if (socket !== ws) return;
-      down(lastError ?? `closed (${event.code ?? 'no code'}${event.reason ? `: ${event.reason}` : ''})`);
+      lastError ??= `closed (${event.code ?? 'no code'}${event.reason ? `: ${event.reason}` : ''})`;
+      feed({ type: 'lost' });
     }) as (event: never) => void;
-    connectTimer = clock.setTimeout(() => {
-      connectTimer = undefined;
-      if (socket === ws && !live) {
-        drop(ws);
-        down(`no hello within ${connectTimeoutMs} ms`);
-      }
-    }, connectTimeoutMs);
   };
+
   /** Detaches and closes a socket; its late events are ignored (`socket !== ws`). */
   const drop = (ws: WebSocketLike) => {
     if (socket === ws) socket = undefined;
@@ -291,37 +363,18 @@ export function createLiveClient({
     }
   };
 
-  const down = (why: string) => {
-    if (closed) return;
-    if (socket) drop(socket);
-    clock.clearTimeout(connectTimer);
-    connectTimer = undefined;
-    lastError = undefined;
-    live = false;
-    const exhausted = retries >= delays.length;
-    if (exhausted) startPolling();
-    const delay = reconnectDelay(retries, { delays, jitter, random });
-    retryTimer = clock.setTimeout(() => {
-      retryTimer = undefined;
-      retries++;
-      update({ attempts: retries, retryAt: null });
-      connect();
-    }, delay);
-    update({ status: exhausted ? 'polling' : 'reconnecting', retryAt: clock.now() + delay, lastError: why });
-  };
-
   // ------------------------------------------------------------------ polling fallback
 
   const poll = () => {
     pollTimer = undefined;
-    if (closed || !polling) return;
+    if (!conn.polling) return;
     const controller = new AbortController();
     pollAbort = controller;
     void api
       .listServers({ signal: controller.signal })
       .then(
         (body) => {
-          if (pollAbort !== controller || !polling) return;
+          if (pollAbort !== controller || !conn.polling) return;
           publishState(initialState({ servers: body.servers, app: state.app }));
           fanOut(resetListeners, 'poll');
         },
@@ -331,35 +384,15 @@ export function createLiveClient({
       )
       .finally(() => {
         if (pollAbort === controller) pollAbort = undefined;
-        if (polling && !closed && pollTimer === undefined) pollTimer = clock.setTimeout(poll, pollIntervalMs);
+        if (conn.polling && pollTimer === undefined) pollTimer = clock.setTimeout(poll, pollIntervalMs);
       });
-  };
-
-  const startPolling = () => {
-    if (polling) return;
-    polling = true;
-    poll();
-  };
-
-  const stopPolling = () => {
-    polling = false;
-    clock.clearTimeout(pollTimer);
-    pollTimer = undefined;
-    pollAbort?.abort();
-    pollAbort = undefined;
   };
 
   // ------------------------------------------------------------------ lifecycle
 
   const close = () => {
-    if (closed) return;
-    closed = true;
-    stopPolling();
-    clock.clearTimeout(retryTimer);
-    clock.clearTimeout(connectTimer);
-    retryTimer = undefined;
-    connectTimer = undefined;
-    if (socket) drop(socket);
+    if (conn.phase === 'closed') return;
+    feed({ type: 'close' });
     eventListeners.clear();
     resetListeners.clear();
     info.clear();
@@ -368,7 +401,7 @@ export function createLiveClient({
     app.clear();
   };
 
-  connect();
+  for (const effect of START_EFFECTS) run(effect);
 
   return {
     status,
