@@ -1,4 +1,4 @@
-import type { ServerActor, Supervisor } from '@mcpproxy/actor';
+import { ActorError, type CallPermit, type ServerActor, type Supervisor, toolHash } from '@mcpproxy/actor';
 import type { ConnectedProtocol } from '@mcpproxy/contracts';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { type McpSession, SessionRefusal } from './sessions.js';
@@ -155,4 +155,53 @@ export function resolvedProtocol(actor: ServerActor): ConnectedProtocol {
   const server = actor.config().server;
   if (server.protocol === 'stdio' || (server.protocol === 'auto' && server.command)) return 'stdio';
   return server.protocol === 'sse' ? 'sse' : 'streamable-http';
+}
+
+/**
+ * Whether a `tools/call` of `tool` may run now, judged against the actor: readiness, then pinning (approved, allowed,
+ * and the definition this session was shown in `listed` still the approved one), then the circuit breaker. Returns
+ * the breaker's permit (to settle with the outcome), or the refusal as `CODE: message`.
+ */
+export function gateToolCall(
+  actor: ServerActor,
+  tool: string,
+  listed: ReadonlyMap<string, string>,
+): CallPermit | string {
+  const { name } = actor;
+  const state = actor.getState();
+  if (state.state !== 'ready') return `UPSTREAM_UNAVAILABLE: server "${name}" is ${state.state}, not ready`;
+  const approved = approvedHashes(actor).get(tool);
+  if (approved === undefined) {
+    const info = actor.tools().find((t) => t.name === tool);
+    if (!info) return `NOT_FOUND: server "${name}" has no tool "${tool}"`;
+    if (info.approval !== 'approved') {
+      return `CONFLICT: tool "${tool}" of server "${name}" is ${info.approval} and must be approved before it can be called`;
+    }
+    return `NOT_FOUND: tool "${tool}" of server "${name}" is disabled by config`;
+  }
+  const seen = listed.get(tool);
+  if (seen !== undefined && seen !== approved) {
+    return `CONFLICT: tool "${tool}" of server "${name}" differs from its approved definition`;
+  }
+  try {
+    return actor.admitCall();
+  } catch (error) {
+    if (error instanceof ActorError && error.code === 'CIRCUIT_OPEN') return `CIRCUIT_OPEN: ${error.message}`;
+    return `UPSTREAM_UNAVAILABLE: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/**
+ * Pinning of a `tools/list` result: only tools whose definition matches the actor's approved hash (and that pass the
+ * filters) are shown; every listed tool's hash is remembered in `listed` to refuse a call whose definition changed.
+ */
+export function pinTools(actor: ServerActor, tools: unknown[], listed: Map<string, string>): unknown[] {
+  const approved = approvedHashes(actor);
+  return tools.filter((t) => {
+    const tool = t as { name?: unknown };
+    if (typeof tool.name !== 'string') return false;
+    const hash = toolHash(tool as Parameters<typeof toolHash>[0]);
+    listed.set(tool.name, hash);
+    return approved.get(tool.name) === hash;
+  });
 }

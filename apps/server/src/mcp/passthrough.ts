@@ -1,10 +1,10 @@
-import { ActorError, type CallOutcome, type CallPermit, type ServerActor, toolHash } from '@mcpproxy/actor';
+import type { CallOutcome, CallPermit, ServerActor } from '@mcpproxy/actor';
 import type { ConfigService } from '@mcpproxy/configsvc';
 import type { Clock, Logger, TimerHandle, ToolCallStatus } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import {
-  approvedHashes,
+  gateToolCall,
   isNotification,
   isRequest,
   isResponse,
@@ -12,6 +12,7 @@ import {
   type LinkBudget,
   linkCapMessage,
   type Msg,
+  pinTools,
   resolvedProtocol,
   rpcError,
   toolError,
@@ -132,12 +133,13 @@ export class PassthroughSession implements SessionBinding {
       if (m.method === 'tools/call') {
         const tool = String(m.params?.name ?? '');
         call.tool = tool;
-        const refusal = this.#gate(tool, call);
-        if (refusal) {
+        const gate = gateToolCall(this.actor, tool, this.#listed);
+        if (typeof gate === 'string') {
           this.#publish(tool, call.started, 'rejected');
-          void this.#toClient(toolError(m.id, refusal));
+          void this.#toClient(toolError(m.id, gate));
           return;
         }
+        call.permit = gate;
         const deadline = this.deps.config.snapshot().call_tool_timeout;
         if (deadline > 0 && Number.isFinite(deadline)) {
           call.timer = this.deps.clock.setTimeout(() => this.#timeout(m.id, deadline), deadline);
@@ -163,8 +165,7 @@ export class PassthroughSession implements SessionBinding {
         this.#settle(call, 'aborted', 'error');
         if (call.via === undefined) {
           // Still queued: it never left, so nothing upstream needs to hear of it.
-          const at = this.#queue.findIndex((q) => isRequest(q) && q.id === id);
-          if (at >= 0) this.#queue.splice(at, 1);
+          this.#unqueue(id);
           return;
         }
         if (call.via === 'shared') {
@@ -174,33 +175,6 @@ export class PassthroughSession implements SessionBinding {
       }
     }
     this.#toUpstream(m);
-  }
-
-  /** Why a call may not run now (readiness, pinning, circuit), as `CODE: message`; undefined when it may. */
-  #gate(tool: string, call: Call): string | undefined {
-    const { name } = this.actor;
-    const state = this.actor.getState();
-    if (state.state !== 'ready') return `UPSTREAM_UNAVAILABLE: server "${name}" is ${state.state}, not ready`;
-    const approved = approvedHashes(this.actor).get(tool);
-    if (approved === undefined) {
-      const info = this.actor.tools().find((t) => t.name === tool);
-      if (!info) return `NOT_FOUND: server "${name}" has no tool "${tool}"`;
-      if (info.approval !== 'approved') {
-        return `CONFLICT: tool "${tool}" of server "${name}" is ${info.approval} and must be approved before it can be called`;
-      }
-      return `NOT_FOUND: tool "${tool}" of server "${name}" is disabled by config`;
-    }
-    const seen = this.#listed.get(tool);
-    if (seen !== undefined && seen !== approved) {
-      return `CONFLICT: tool "${tool}" of server "${name}" differs from its approved definition`;
-    }
-    try {
-      call.permit = this.actor.admitCall();
-    } catch (error) {
-      if (error instanceof ActorError && error.code === 'CIRCUIT_OPEN') return `CIRCUIT_OPEN: ${error.message}`;
-      return `UPSTREAM_UNAVAILABLE: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    return undefined;
   }
 
   #timeout(id: RequestId, deadline: number): void {
@@ -214,6 +188,7 @@ export class PassthroughSession implements SessionBinding {
     } as Msg;
     if (call.via === 'shared') void this.#shared?.send(cancel);
     else if (call.via === 'link') this.#sendNow(cancel);
+    else this.#unqueue(id);
     this.#settle(call, 'timeout', 'timeout');
     void this.#toClient(
       toolError(
@@ -378,14 +353,22 @@ export class PassthroughSession implements SessionBinding {
   #toUpstream(m: Msg): void {
     if (this.#holding || !this.#via) {
       if (this.#queue.length >= MAX_QUEUE) {
-        if (isRequest(m)) {
+        const call = isRequest(m) ? this.#calls.get(m.id) : undefined;
+        if (call && isRequest(m)) {
           this.#calls.delete(m.id);
+          this.deps.clock.clearTimeout(call.timer);
+          this.#settle(call, 'aborted', 'rejected');
           void this.#toClient(rpcError(m.id, -32000, 'Too many requests while the upstream link opens'));
         }
         return;
       }
       this.#queue.push(m);
     } else this.#sendNow(m);
+  }
+
+  #unqueue(id: RequestId): void {
+    const at = this.#queue.findIndex((q) => isRequest(q) && q.id === id);
+    if (at >= 0) this.#queue.splice(at, 1);
   }
 
   /** Stops holding and sends what waited, in order (until something holds again). */
@@ -461,7 +444,10 @@ export class PassthroughSession implements SessionBinding {
       this.deps.clock.clearTimeout(call.timer);
       const result = m.result as Record<string, unknown> | undefined;
       if (call.method === 'tools/list' && result && Array.isArray(result.tools)) {
-        void this.#toClient({ ...m, result: { ...result, tools: this.#pin(result.tools) } } as Msg);
+        void this.#toClient({
+          ...m,
+          result: { ...result, tools: pinTools(this.actor, result.tools, this.#listed) },
+        } as Msg);
         return;
       }
       if (call.tool !== undefined) {
@@ -481,18 +467,6 @@ export class PassthroughSession implements SessionBinding {
     // answering that request would send them), else on the client's standalone GET stream.
     if (related === undefined) related = this.#latestCall();
     void this.#toClient(m, related);
-  }
-
-  /** Only tools whose definition matches the actor's approved hash (and that pass the filters) are shown. */
-  #pin(tools: unknown[]): unknown[] {
-    const approved = approvedHashes(this.actor);
-    return tools.filter((t) => {
-      const tool = t as { name?: unknown };
-      if (typeof tool.name !== 'string') return false;
-      const hash = toolHash(tool as Parameters<typeof toolHash>[0]);
-      this.#listed.set(tool.name, hash);
-      return approved.get(tool.name) === hash;
-    });
   }
 
   #latestCall(): RequestId | undefined {
