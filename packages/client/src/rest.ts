@@ -164,7 +164,9 @@ export function createRestClient({
   clock = systemClock,
 }: RestClientOptions): RestClient {
   if (!fetchFn) throw new TypeError('no fetch: pass one in the options (Node 18+ and browsers have a global fetch)');
-  const doFetch = fetchFn;
+  // Always called as a plain function: a browser's fetch throws "Illegal invocation" when called as another
+  // object's method.
+  const doFetch: FetchLike = (input, init) => fetchFn(input, init);
   const baseUrl = serverRoot(url);
 
   async function request<T>(route: RestRouteName, call: Call = {}): Promise<T> {
