@@ -226,3 +226,56 @@ describe('the other views', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 });
+
+describe('keyboard only, and gates', () => {
+  /** Presses Tab until the focused element matches `selector` (bounded), then returns. */
+  async function tabTo(selector: string, limit = 120): Promise<void> {
+    for (let i = 0; i < limit; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    }
+    throw new Error(`Tab never reached ${selector}`);
+  }
+
+  it('reaches the main actions with Tab and runs them with Enter, with a visible focus ring', async () => {
+    await page.goto(`${proxy.url}/ui/#/servers`);
+    await waitForState(page, 'beta', 'ready');
+    await tabTo('button[aria-label="Disable beta"]');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.press('Enter');
+    await waitForState(page, 'beta', 'disabled');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await tabTo('button[aria-label="Enable beta"]');
+    await page.keyboard.press('Enter');
+    await waitForState(page, 'beta', 'ready');
+    // Navigation and a search, by keyboard.
+    await tabTo('nav a[href="#/tools"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('h2:has-text("Tools")');
+    await tabTo('input[type="search"]');
+    await page.keyboard.type('echo');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('li[data-tool="alpha:echo"]');
+    await tabTo('button[aria-label="Call alpha:echo"]');
+    await page.keyboard.press('Enter');
+    await tabTo('#arg-message');
+    await page.keyboard.type('typed by keyboard');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('pre.result-text:has-text("typed by keyboard")');
+  });
+
+  it('shows the refusal when read_only_mode is on', async () => {
+    proxy.writeConfig({ ...config, read_only_mode: true });
+    expect((await proxy.api('/api/v1/config/reload', { method: 'POST' })).status).toBe(200);
+    await page.goto(`${proxy.url}/ui/#/servers`);
+    await waitForState(page, 'alpha', 'ready');
+    await page.click('button[aria-label="Disable alpha"]');
+    const alert = page.getByRole('alert').filter({ hasText: 'read-only mode' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('disable alpha: Refused: the server is in read-only mode');
+    expect(await page.textContent(stateCell('alpha'))).toBe('ready');
+    await page.click('button:has-text("Disable all")');
+    await page.getByRole('alert').filter({ hasText: 'disable all servers' }).waitFor();
+  });
+});
