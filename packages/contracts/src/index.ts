@@ -89,6 +89,26 @@ export {
   ToolInfoSchema,
   ToolSearchHitSchema,
 } from './rest.js';
+export type {
+  ScanCheck,
+  ScanCoverageGap,
+  ScanFinding,
+  ScanSeverity,
+  ScanThreat,
+  ScanTier,
+  ScanVerdict,
+  ToolScanResult,
+} from './scanner.js';
+export {
+  ScanCheckSchema,
+  ScanCoverageGapSchema,
+  ScanFindingSchema,
+  ScanSeveritySchema,
+  ScanThreatSchema,
+  ScanTierSchema,
+  ScanVerdictSchema,
+  ToolScanResultSchema,
+} from './scanner.js';
 export type { AppInfo, AppState, CircuitState, ServerState, ServerSummary, Snapshot } from './summary.js';
 export {
   AppInfoSchema,
