@@ -190,6 +190,32 @@ describe('typeCheck', () => {
   });
 });
 
+describe('typeCheck of declarations', () => {
+  it('reports a broken @mcpproxy declaration and leaves third-party ones alone', () => {
+    const pkg = (name: string, dts: string) => ({
+      [`node_modules/${name}/package.json`]: JSON.stringify({
+        name,
+        type: 'module',
+        exports: { '.': { types: './index.d.ts', import: './index.js' } },
+      }),
+      [`node_modules/${name}/index.d.ts`]: dts,
+    });
+    const dir = tarball({
+      'package.json': '{"type":"module"}',
+      ...pkg('@mcpproxy/broken', "import type { Missing } from 'not-installed';\nexport declare const x: Missing;\n"),
+      ...pkg('third-party', 'export declare const y: NotAType;\n'),
+      'main.ts':
+        "import { x } from '@mcpproxy/broken';\nimport { y } from 'third-party';\nexport const both = [x, y];\n",
+    });
+    const problems = typeCheck([join(dir, 'main.ts')], dir).filter(
+      (line) => !line.includes("type definition file for 'node'"),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/node_modules\/@mcpproxy\/broken\/index\.d\.ts:1:30 Cannot find module 'not-installed'/),
+    ]);
+  });
+});
+
 describe('catalogVersions', () => {
   it('reads the catalog of pnpm-workspace.yaml, scoped names included', () => {
     const catalog = catalogVersions();

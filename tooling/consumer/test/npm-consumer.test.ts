@@ -53,11 +53,20 @@ let project: string;
 let home: string;
 const unpacked = new Map<string, string>();
 
+/** The README's quick-start programs; none when the README or its section is missing ("has a README quick start" says so). */
+function programsOf(dir: string): ReturnType<typeof quickStartPrograms> {
+  try {
+    return quickStartPrograms(dir);
+  } catch {
+    return [];
+  }
+}
+
 const PROGRAMS: Program[] = PACKAGES.flatMap((pkg) =>
   // The CLI's quick start is a shell command, run by its own tests below.
   pkg.name === CLI
     ? []
-    : quickStartPrograms(pkg.dir).map((block, index) => {
+    : programsOf(pkg.dir).map((block, index) => {
         const base = `quickstart-${pkg.name.replace(/^@mcpproxy\//, '')}-${index + 1}`;
         return {
           pkg: pkg.name,
