@@ -11,6 +11,7 @@ import {
   CallToolRequestSchema,
   type CallToolResult,
   ErrorCode,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -39,6 +40,12 @@ const TOOLS = [
   { name: 'slow', description: 'Answers only when cancelled', inputSchema: { type: 'object' } },
   { name: 'sample_standalone', description: 'Samples over the standalone stream', inputSchema: { type: 'object' } },
   { name: 'elicit_standalone', description: 'Elicits over the standalone stream', inputSchema: { type: 'object' } },
+  { name: 'touch_resources', description: 'Announces a new resource list', inputSchema: { type: 'object' } },
+  {
+    name: 'count',
+    description: 'Reports progress 1..n, then answers',
+    inputSchema: { type: 'object', properties: { n: { type: 'number' } } },
+  },
 ] as const;
 
 function text(t: string): CallToolResult {
@@ -46,7 +53,11 @@ function text(t: string): CallToolResult {
 }
 
 function mcpServer(calls: string[]): Server {
-  const server = new Server({ name: 'scripted', version: '1.0.0' }, { capabilities: { tools: {} } });
+  const server = new Server(
+    { name: 'scripted', version: '1.0.0' },
+    { capabilities: { tools: {}, resources: { listChanged: true } } },
+  );
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: [] }));
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...TOOLS] }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     calls.push(request.params.name);
@@ -65,6 +76,21 @@ function mcpServer(calls: string[]): Server {
           maxTokens: 5,
         });
         return text(`sampled: ${result.content.type === 'text' ? result.content.text : '?'}`);
+      }
+      case 'touch_resources':
+        await server.sendResourceListChanged();
+        return text('touched');
+      case 'count': {
+        // Progress and the answer back to back, as a fast server writes them.
+        const n = Number(request.params.arguments?.n ?? 3);
+        const token = request.params._meta?.progressToken;
+        for (let i = 1; i <= n && token !== undefined; i++) {
+          void extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: token, progress: i },
+          });
+        }
+        return text(`counted to ${n}`);
       }
       case 'elicit_standalone': {
         const result = await server.elicitInput({

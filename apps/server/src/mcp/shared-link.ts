@@ -16,36 +16,55 @@ const NO_SDK_TIMEOUT = 2_147_483_647;
 
 type ProgressListener = (params: Record<string, unknown>) => void;
 
-/** Per shared transport: the progress tokens of requests in flight and who wants their notifications. */
-const progressTaps = new WeakMap<object, Map<string, ProgressListener>>();
+/** What the proxy takes off one shared connection before the SDK client sees it. */
+interface Tap {
+  /** Progress tokens of shared requests in flight, each with who wants its notifications. */
+  progress: Map<string, ProgressListener>;
+  /** Shared sessions that get the connection's list_changed notifications. */
+  sessions: Set<(m: Msg) => void>;
+}
+
+/** Notifications about the server as a whole: every session sharing the connection gets them. */
+const BROADCAST: ReadonlySet<string> = new Set([
+  'notifications/tools/list_changed',
+  'notifications/resources/list_changed',
+  'notifications/prompts/list_changed',
+]);
+
+const taps = new WeakMap<object, Tap>();
 let tokenSeq = 0;
 
 /**
- * The SDK client dispatches a notification a microtask late but drops a request's progress handler at once when the
- * response arrives, so a last progress notification read in the same chunk as the response is lost. Progress of
- * shared requests is therefore taken off the transport before the SDK sees it, by a token of our own.
+ * Wraps the shared connection's transport once. Progress: the SDK client dispatches a notification a microtask late
+ * but drops a request's progress handler at once when the response arrives, so a last progress notification read in
+ * the same chunk as the response would be lost; progress of shared requests is therefore taken off the transport
+ * before the SDK sees it, by a token of our own. List changes are copied to every shared session (and still reach
+ * the SDK, whose handlers keep the actor's tool list fresh).
  */
-function progressTap(client: Client): Map<string, ProgressListener> | undefined {
+function tapOf(client: Client): Tap | undefined {
   const transport = client.transport;
   if (!transport) return undefined;
-  let taps = progressTaps.get(transport);
-  if (taps) return taps;
-  const own = new Map<string, ProgressListener>();
-  taps = own;
+  const known = taps.get(transport);
+  if (known) return known;
+  const tap: Tap = { progress: new Map(), sessions: new Set() };
   const inner = transport.onmessage;
   transport.onmessage = (message, extra) => {
-    if ('method' in message && message.method === 'notifications/progress' && !('id' in message)) {
-      const params = (message.params ?? {}) as Record<string, unknown>;
-      const listener = own.get(String(params.progressToken));
-      if (listener) {
-        listener(params);
-        return;
+    if ('method' in message && !('id' in message)) {
+      if (message.method === 'notifications/progress') {
+        const params = (message.params ?? {}) as Record<string, unknown>;
+        const listener = tap.progress.get(String(params.progressToken));
+        if (listener) {
+          listener(params);
+          return;
+        }
+      } else if (BROADCAST.has(message.method)) {
+        for (const deliver of tap.sessions) deliver(message as Msg);
       }
     }
     inner?.call(transport, message, extra);
   };
-  progressTaps.set(transport, own);
-  return own;
+  taps.set(transport, tap);
+  return tap;
 }
 
 /** The SDK client under the actor's live connection (`@mcpproxy/upstream`'s connections carry one), if any. */
@@ -80,18 +99,32 @@ export function sharedInitializeResult(client: Client, requested: unknown): Reco
  * each client request becomes a request of the actor's SDK client, which numbers it itself, so sessions never see
  * each other's ids; its answer (result or JSON-RPC error, code and message as the upstream sent them) comes back
  * through `deliver` with the client's id. A client's progress token is replaced by one of ours upstream and mapped
- * back on each progress notification; a client's
- * `notifications/cancelled` aborts the request (the SDK tells the upstream). Nothing else goes upstream: the
- * client's other notifications (`initialized`, `roots/list_changed`) concern a link it does not have.
+ * back on each progress notification; a client's `notifications/cancelled` aborts the request (the SDK tells the
+ * upstream). Nothing else goes upstream: the client's other notifications (`initialized`, `roots/list_changed`)
+ * concern a link it does not have. The connection's `tools`/`resources`/`prompts` `list_changed` notifications reach
+ * every session sharing it; its log messages reach none (they cannot be attributed to a session).
  */
 export class SharedPipe {
   readonly #inflight = new Map<RequestId, AbortController>();
+  /** The taps of the connections this session used (a reconnect brings a new one), to leave on close. */
+  readonly #joined = new Set<Tap>();
   #closed = false;
 
   constructor(
     private readonly actor: ServerActor,
     private readonly deliver: (m: Msg) => void,
-  ) {}
+  ) {
+    this.#join(sharedClient(actor));
+  }
+
+  /** Joins the broadcast of `client`'s connection: its list_changed notifications reach this session. */
+  #join(client: Client | undefined): Tap | undefined {
+    const tap = client && tapOf(client);
+    if (!tap || this.#closed) return tap;
+    tap.sessions.add(this.deliver);
+    this.#joined.add(tap);
+    return tap;
+  }
 
   /** Requests in flight. */
   get size(): number {
@@ -116,21 +149,22 @@ export class SharedPipe {
       this.deliver({ jsonrpc: '2.0', id: m.id, error: { code: -32603, message } } as Msg);
       return;
     }
+    const tap = this.#join(client);
     const abort = new AbortController();
     this.#inflight.set(m.id, abort);
     const meta = m.params?._meta as { progressToken?: string | number } | undefined;
     const token = meta?.progressToken;
     let params = m.params;
-    const taps = token === undefined ? undefined : progressTap(client);
+    const progress = token === undefined ? undefined : tap?.progress;
     // Sessions share the connection, so their tokens may collide: the upstream sees one of ours instead.
     const ours = `mcpproxy-progress-${++tokenSeq}`;
-    if (taps && params) {
+    if (progress && params) {
       params = { ...params, _meta: { ...meta, progressToken: ours } };
-      taps.set(ours, (progress) =>
+      progress.set(ours, (p) =>
         this.deliver({
           jsonrpc: '2.0',
           method: 'notifications/progress',
-          params: { ...progress, progressToken: token },
+          params: { ...p, progressToken: token },
         } as Msg),
       );
     }
@@ -144,7 +178,7 @@ export class SharedPipe {
       // Cancelled by the client, its deadline or the session's end: whoever aborted has answered already.
       if (!abort.signal.aborted) this.deliver({ jsonrpc: '2.0', id: m.id, error: rpcErrorOf(error) } as Msg);
     } finally {
-      taps?.delete(ours);
+      progress?.delete(ours);
       this.#inflight.delete(m.id);
     }
   }
@@ -152,6 +186,8 @@ export class SharedPipe {
   /** Aborts every request in flight (the SDK sends the upstream `notifications/cancelled`). Idempotent. */
   close(): Promise<void> {
     this.#closed = true;
+    for (const tap of this.#joined) tap.sessions.delete(this.deliver);
+    this.#joined.clear();
     for (const abort of this.#inflight.values()) abort.abort(new Error('session ended'));
     this.#inflight.clear();
     return Promise.resolve();
