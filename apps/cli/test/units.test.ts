@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientError } from '@mcpproxy/client';
+import type { ServerSummary } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { CliError, explain } from '../src/cli-error.js';
 import { defaultConfigPath, detectClient, importServers, mcpproxyEntry } from '../src/client-configs.js';
+import { renderFrame } from '../src/commands/watch.js';
 import { resolveTarget, urlOfListen } from '../src/context.js';
 import { type Io, renderTable, truncate, useColor } from '../src/output.js';
 
@@ -186,5 +188,32 @@ describe('client configs', () => {
     );
     expect(defaultConfigPath('vscode', { home: '/h', os: 'linux' })).toBe('/h/.config/Code/User/mcp.json');
     expect(defaultConfigPath('cursor', { home: '/h', os: 'linux' })).toBe('/h/.cursor/mcp.json');
+  });
+});
+
+describe('watch frames', () => {
+  it('stops the table at the bottom of the terminal and says how many rows are not shown', () => {
+    const servers: ServerSummary[] = Array.from({ length: 40 }, (_, i) => ({
+      name: `s${String(i).padStart(2, '0')}`,
+      protocol: 'stdio',
+      enabled: true,
+      quarantined: false,
+      groups: [],
+      state: 'ready',
+      circuit: 'closed',
+      tool_count: 1,
+      retry_count: 0,
+      next_retry_at: null,
+      connected_at: null,
+      last_error: null,
+      auto_disabled: null,
+      pending_tools: 0,
+      changed_tools: 0,
+    }));
+    const connection = { status: 'live' as const, epoch: 'e', seq: 1, attempts: 0, retryAt: null, lastError: null };
+    const frame = renderFrame('http://h:1', connection, servers, io(), { rows: 20 });
+    expect(frame.trimEnd().split('\n').length).toBeLessThanOrEqual(20);
+    expect(frame).toContain('… 27 more');
+    expect(renderFrame('http://h:1', connection, servers.slice(0, 3), io(), { rows: 20 })).not.toContain('more');
   });
 });

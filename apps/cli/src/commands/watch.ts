@@ -22,7 +22,7 @@ export function renderFrame(
   connection: ConnectionInfo,
   servers: readonly ServerSummary[],
   io: Io,
-  now = new Date(),
+  { now = new Date(), rows }: { now?: Date; rows?: number | undefined } = {},
 ): string {
   const color = useColor(io);
   const ready = servers.filter((s) => s.state === 'ready').length;
@@ -31,8 +31,13 @@ export function renderFrame(
       ? 'live'
       : `${connection.status}${retryIn(connection.retryAt)}${connection.lastError ? ` (${connection.lastError})` : ''}`;
   const head = `mcpproxy ${url}  ${paint(`● ${status}`, stateColor(connection.status), color)}  ${servers.length} servers, ${ready} ready  ${now.toTimeString().slice(0, 8)}`;
-  const table = servers.length > 0 ? renderTable(servers, SERVER_COLUMNS, io) : 'no servers\n';
-  return `${head}\n\n${table}\n${paint('Ctrl+C to quit', 'gray', color)}\n`;
+  // Lines past the bottom would scroll the screen and break the next redraw, so the table stops at the last row.
+  const room = rows === undefined ? servers.length : Math.max(1, rows - 6);
+  const shown = servers.length > room ? servers.slice(0, room - 1) : servers;
+  const more = servers.length - shown.length;
+  const table = servers.length > 0 ? renderTable(shown, SERVER_COLUMNS, io) : 'no servers\n';
+  const tail = more > 0 ? `… ${more} more (a taller terminal shows them; \`mcpproxy upstream list\` lists all)\n` : '';
+  return `${head}\n\n${table}${tail}\n${paint('Ctrl+C to quit', 'gray', color)}\n`;
 }
 
 /** `mcpproxy watch` */
@@ -58,7 +63,7 @@ export function watchCommand(): Command {
         timer = undefined;
         lastDraw = Date.now();
         const io = { ...ctx.io, columns: out.columns };
-        const frame = renderFrame(target.url, live.connection.get(), live.servers.get(), io);
+        const frame = renderFrame(target.url, live.connection.get(), live.servers.get(), io, { rows: out.rows });
         out.write(`${HOME}${frame.replace(/\n/g, `${CLEAR_LINE_END}\n`)}${CLEAR_BELOW}`);
       };
       // Leading edge when idle, trailing edge otherwise: a burst of events costs one frame per 100 ms.
