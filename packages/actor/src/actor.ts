@@ -198,6 +198,8 @@ interface ToolEntry {
   hash: string;
   approval: ToolApprovalState;
   approvedHash: string | undefined;
+  /** For a changed tool: the approved definition, when this actor listed it (kept in memory only). */
+  approvedTool: UpstreamTool | undefined;
 }
 
 interface Attempt {
@@ -353,6 +355,12 @@ class Actor implements ServerActor {
       if (e.tool.description !== undefined) info.description = e.tool.description;
       if (e.tool.outputSchema !== undefined) info.outputSchema = e.tool.outputSchema;
       if (e.approvedHash !== undefined) info.approved_hash = e.approvedHash;
+      if (e.approvedTool !== undefined) {
+        const { description, inputSchema, outputSchema } = e.approvedTool;
+        info.approved_definition = { inputSchema };
+        if (description !== undefined) info.approved_definition.description = description;
+        if (outputSchema !== undefined) info.approved_definition.outputSchema = outputSchema;
+      }
       list.push(Object.freeze(info));
     }
     this.toolsCache = Object.freeze(list);
@@ -533,6 +541,7 @@ class Actor implements ServerActor {
           changes.push({ tool: n, from: e.approval, to: 'approved' });
           e.approval = 'approved';
           e.approvedHash = undefined;
+          e.approvedTool = undefined;
         }
       }
       this.approvals.set(this.name, stored);
@@ -1033,6 +1042,8 @@ class Actor implements ServerActor {
       const hash = toolHash(tool);
       let approval: ToolApprovalState = 'approved';
       let approvedHash: string | undefined;
+      let approvedTool: UpstreamTool | undefined;
+      const before = prev.get(tool.name);
       if (baseline) baseline.set(tool.name, hash);
       else {
         const pinned = stored?.get(tool.name);
@@ -1040,10 +1051,12 @@ class Actor implements ServerActor {
         else if (pinned !== hash) {
           approval = 'changed';
           approvedHash = pinned;
+          // The approved definition, if this actor listed it: the previous listing, or what it remembered then.
+          approvedTool =
+            before?.hash === pinned ? before.tool : before?.approvedHash === pinned ? before.approvedTool : undefined;
         }
       }
-      next.set(tool.name, { tool, hash, approval, approvedHash });
-      const before = prev.get(tool.name);
+      next.set(tool.name, { tool, hash, approval, approvedHash, approvedTool });
       if (!before) {
         if (this.listed) added.push(tool.name);
       } else if (before.hash !== hash) changed.push(tool.name);

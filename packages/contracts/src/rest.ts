@@ -47,6 +47,17 @@ export const ToolInfoSchema = z.object({
   approval: ToolApprovalStateSchema,
   /** For `changed` tools: the approved hash it no longer matches. */
   approved_hash: z.string().optional(),
+  /**
+   * For `changed` tools: the definition that was approved, when this process saw it (the approvals file keeps only
+   * hashes, so after a restart of the proxy it is absent), for a before/after review.
+   */
+  approved_definition: z
+    .object({
+      description: z.string().optional(),
+      inputSchema: z.record(z.string(), z.unknown()),
+      outputSchema: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
 
