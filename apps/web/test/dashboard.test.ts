@@ -164,7 +164,12 @@ describe('the other views', () => {
     await page.waitForSelector('li.review[data-tool="rug:echo"]');
     const review = page.locator('li.review[data-tool="rug:echo"]');
     expect(await review.locator('.badge').textContent()).toBe('changed');
-    expect(await review.textContent()).toContain('~/.ssh/id_rsa');
+    // Before and after: the approved description removed, the new one added, the unchanged schema as context.
+    expect(await review.locator('.diff-removed').allTextContents()).toEqual([
+      '- description: Echoes the message back\n',
+    ]);
+    expect(await review.locator('.diff-added').textContent()).toContain('~/.ssh/id_rsa');
+    expect(await review.locator('.diff-same').count()).toBeGreaterThan(3);
     // The quarantined server added above is listed for approval too.
     await page.waitForSelector('button[aria-label="Approve server gamma"]');
     expect(await checkView(page, 'quarantine')).toEqual([]);

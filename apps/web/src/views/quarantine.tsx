@@ -40,7 +40,7 @@ function Diff({ lines, label }: { lines: DiffLine[]; label: string }) {
 }
 
 function ToolReview({ tool, onApprove }: { tool: ToolInfo; onApprove: () => void }) {
-  const before = (tool as ToolInfo & { approved_definition?: Definition }).approved_definition;
+  const before: Definition | undefined = tool.approved_definition;
   const after = definitionText(tool);
   return (
     <li class="review" data-tool={`${tool.server}:${tool.name}`}>
