@@ -58,15 +58,29 @@ describe('mcpproxy status and upstream list', () => {
 
 describe('mcpproxy upstream changes', () => {
   it('adds (quarantined), shows, quarantines back and removes a server', async () => {
-    const add = await mcpproxy(['upstream', 'add', 'extra', '--group', 'tmp', '--', 'true', '--flag'], { env });
+    const add = await mcpproxy(
+      ['upstream', 'add', 'extra', '--group', 'tmp', '--env', 'A=1=2', '--', 'true', '--flag'],
+      { env },
+    );
     expect(add.code).toBe(0);
     expect(add.stdout).toContain('added extra: quarantined');
     expect(add.stdout).toContain('mcpproxy upstream unquarantine extra');
     const detail = server.running.services.config.snapshot().mcpServers.find((s) => s.name === 'extra');
-    expect(detail).toMatchObject({ command: 'true', args: ['--flag'], groups: ['tmp'], quarantined: true });
+    expect(detail).toMatchObject({
+      command: 'true',
+      args: ['--flag'],
+      env: { A: '1=2' },
+      groups: ['tmp'],
+      quarantined: true,
+    });
 
-    const http = await mcpproxy(['upstream', 'add', 'remote', 'http://127.0.0.1:9/mcp', '-o', 'json'], { env });
+    const http = await mcpproxy(
+      ['upstream', 'add', 'remote', 'http://127.0.0.1:9/mcp', '--header', 'Authorization: Bearer t0k', '-o', 'json'],
+      { env },
+    );
     expect(json(http.stdout)).toMatchObject({ name: 'remote', quarantined: true });
+    const remote = server.running.services.config.snapshot().mcpServers.find((s) => s.name === 'remote');
+    expect(remote).toMatchObject({ url: 'http://127.0.0.1:9/mcp', headers: { Authorization: 'Bearer t0k' } });
 
     const removed = await mcpproxy(['upstream', 'remove', 'extra', '-o', 'json'], { env });
     expect(json(removed.stdout)).toEqual({ removed: 'extra' });
