@@ -48,6 +48,11 @@ export function watchCommand(): Command {
     ),
   ).action(
     action(async (ctx) => {
+      if (ctx.flags.output === 'json') {
+        throw new CliError('USAGE', 'watch draws a table; it has no JSON form', {
+          hint: 'for JSON use `mcpproxy events` (a stream) or `mcpproxy upstream list -o json`',
+        });
+      }
       if (!ctx.io.isTTY) {
         throw new CliError('NOT_A_TTY', 'watch draws on a terminal, and stdout is not one', {
           hint: 'for scripts use `mcpproxy events` (a stream) or `mcpproxy upstream list -o json`',
