@@ -67,7 +67,7 @@ export interface LiveClientOptions {
   fetch?: FetchLike | undefined;
   /** Time source of every delay. @default systemClock */
   clock?: Clock | undefined;
-  /** Only these event types (the server filters). @default all */
+  /** Only these event types (the server filters; the copy of the servers then follows only these). @default all */
   types?: readonly string[] | undefined;
   /** Only these servers' events and rows (the server filters). @default all */
   servers?: readonly string[] | undefined;
