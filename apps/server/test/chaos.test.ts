@@ -20,7 +20,7 @@ type Upstream = (typeof UPSTREAMS)[number];
 /** The deadline of one proxied call (call_tool_timeout). */
 const DEADLINE_MS = 1_500;
 /** What a call may take beyond its deadline on a loaded 2-core machine: a generous bound, not a timing. */
-const MARGIN_MS = 3_000;
+const MARGIN_MS = 4_000;
 /** How long a stopped upstream stays stopped: past deadline + margin, so a call without a deadline is caught. */
 const STOP_MS = DEADLINE_MS + MARGIN_MS + 500;
 const KILLS = 6;

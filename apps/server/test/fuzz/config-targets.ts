@@ -254,7 +254,8 @@ export function configTargets(ctx: ConfigContext): FuzzTarget<unknown>[] {
     checkAnswer(res, req);
     let json: unknown;
     try {
-      json = JSON.parse(cfg.text);
+      // A leading byte-order mark is no error: HTTP bodies are decoded as UTF-8 text, which drops it.
+      json = JSON.parse(cfg.text.replace(/^\uFEFF/, ''));
     } catch {
       if (res.status !== 400) throw new InvariantError(`a non-JSON body answered ${res.status}`, describe(req));
       return;

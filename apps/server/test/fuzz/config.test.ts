@@ -1,5 +1,5 @@
 // Bounded config fuzz (issue 16): configsvc load, POST /config/validate and hot reload of fuzzed files; fixed seeds.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestServer, tempDir } from '../helpers.js';
 import { configTargets } from './config-targets.js';
 import { assertTarget, type FuzzTarget, type HttpClient, httpClient } from './harness.js';
@@ -35,4 +35,8 @@ describe('config fuzz', () => {
       await assertTarget(t, { numRuns, seed: 16_004 });
     });
   }
+  it('leaves the server alive: /healthz answers after every input', async () => {
+    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+  });
 });

@@ -227,8 +227,10 @@ export function checkAnswer(res: HttpResult, req: HttpRequest, { upstream = fals
       throw new InvariantError(`answered ${res.status} ${res.text.slice(0, 300)}`, what);
     }
   }
-  // Node's HTTP parser refuses a method it does not know with a bare 400 before any route runs.
-  const parserRefusal = res.status === 400 && !KNOWN_METHODS.has(req.method) && !res.headers['content-type'];
+  // Node's HTTP parser refuses a method it does not know, and the adapter a request target with characters RFC 3986
+  // forbids (a raw backslash, say), with a bare 400 before any route runs: a protocol error, not an API answer.
+  const malformed = !KNOWN_METHODS.has(req.method) || /[\\"<>^`{|}]/.test(req.path);
+  const parserRefusal = res.status === 400 && malformed && !res.headers['content-type'];
   if (res.status >= 400 && req.method !== 'HEAD' && !parserRefusal) checkProblem(res, what);
 }
 

@@ -1,5 +1,5 @@
 // Bounded live-delivery fuzz (issue 16): WebSocket queries and frames, SSE Last-Event-ID; fixed seeds.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../helpers.js';
 import { assertTarget, type FuzzTarget } from './harness.js';
 import { liveTargets } from './live-targets.js';
@@ -29,4 +29,8 @@ describe('live-delivery fuzz against a real server', () => {
       await assertTarget(t, { numRuns, seed: 16_002 });
     });
   }
+  it('leaves the server alive: /healthz answers after every input', async () => {
+    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+  });
 });

@@ -281,7 +281,12 @@ export async function openSession(url: string): Promise<string> {
   if (init.status !== 200 || !init.sessionId)
     throw new Error(`initialize on ${url} answered ${init.status} ${init.text.slice(0, 200)}`);
   const headers = { 'mcp-session-id': init.sessionId, 'mcp-protocol-version': PROTOCOL };
-  await mcpSend(url, { body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers });
+  const ready = await mcpSend(url, {
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    headers,
+  });
+  if (ready.status !== 202)
+    throw new Error(`notifications/initialized on ${url} answered ${ready.status} ${ready.text.slice(0, 200)}`);
   return init.sessionId;
 }
 
@@ -376,7 +381,7 @@ export function mcpTargets(ctx: McpContext, sessions: Record<McpEndpoint, string
     },
   );
 
-  return [sessionless, inSession] as FuzzTarget<unknown>[];
+  return [inSession, sessionless] as FuzzTarget<unknown>[];
 }
 
 /** JSON-RPC ids compare as JSON values (a huge number comes back as the nearest double). */

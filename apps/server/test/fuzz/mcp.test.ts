@@ -1,13 +1,13 @@
 // Bounded MCP fuzz (issue 16) on /mcp, /mcp/all and /mcp/servers/{name}, with a real upstream; fixed seeds.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestServer, waitForState } from '../helpers.js';
 import { assertTarget, type FuzzTarget } from './harness.js';
 import { MCP_ENDPOINTS, type McpEndpoint, mcpTargets, openSession } from './mcp-targets.js';
 import { FUZZ_KEY, REAL, startFuzzServer } from './servers.js';
 
 const RUNS: Record<string, number> = {
-  'mcp: requests without a session, on every endpoint and any server name': 300,
   'mcp: JSON-RPC in a live session on each endpoint (methods, params, batches, ids)': 300,
+  'mcp: requests without a session, on every endpoint and any server name': 300,
 };
 
 describe('MCP fuzz against a real server and upstream', () => {
@@ -38,4 +38,8 @@ describe('MCP fuzz against a real server and upstream', () => {
       await assertTarget(t, { numRuns, seed: 16_003 });
     });
   }
+  it('leaves the server alive: /healthz answers after every input', async () => {
+    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+  });
 });

@@ -1,7 +1,6 @@
 // Bounded REST fuzz (issue 16): fixed seeds, so a failure replays (FUZZ_SEED=<seed> with fast-check's path).
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { TestServer } from '../helpers.js';
-import { waitForState } from '../helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, waitForState } from '../helpers.js';
 import { assertTarget, type FuzzTarget, type HttpClient, httpClient } from './harness.js';
 import { restTargets } from './rest-targets.js';
 import { FUZZ_KEY, REAL, startFuzzServer } from './servers.js';
@@ -42,4 +41,8 @@ describe('REST fuzz against a real server', () => {
       await assertTarget(t, { numRuns, seed: 16_001 });
     });
   }
+  it('leaves the server alive: /healthz answers after every input', async () => {
+    const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(200);
+  });
 });
