@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPECTED_OUTPUT } from './expectations.js';
 import { waitForServerState } from './support/live.js';
 import { packagingProblems } from './support/manifest.js';
-import { type Child, processesMentioning, runToEnd, spawnChild } from './support/process.js';
+import { type Child, processesLeftMentioning, runToEnd, spawnChild } from './support/process.js';
 import { fakeHome, installConsumerProject, toRunnableJs, typeCheck } from './support/project.js';
 import { quickStartBlocks, quickStartPrograms } from './support/readme.js';
 import { catalogVersion, pack, publicPackages, WORKSPACE_ROOT } from './support/workspace.js';
@@ -93,6 +93,10 @@ async function runProgram(program: Program, env: NodeJS.ProcessEnv = {}): Promis
   });
   const report = `${program.pkg} quick start #${program.n}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
   expect(result.code, report).toBe(0);
+  if (!program.needsServer) {
+    // Nothing it started outlives it (stdio upstreams run in process groups of their own, so exiting is not proof).
+    expect(await processesLeftMentioning(project, 10_000), report).toEqual([]);
+  }
   const expected = EXPECTED_OUTPUT[program.pkg];
   if (!expected) {
     expect(result.stdout.trim(), report).not.toBe('');
@@ -298,7 +302,7 @@ describe('npx mcpproxy serve --demo from the npm install', () => {
       ).toContainEqual(exit);
       expect(child.stderr()).toMatch(/mcpproxy: SIGINT, shutting down[\s\S]*"msg":"mcpproxy stopped"/);
       expect(child.stderr()).not.toMatch(/exiting now|took too long/);
-      expect(processesMentioning(project)).toEqual([]);
+      expect(await processesLeftMentioning(project, 10_000)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );

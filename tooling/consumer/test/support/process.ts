@@ -221,3 +221,17 @@ export function processesMentioning(text: string): string[] {
     .filter((row) => row.pid !== process.pid && row.args.includes(text))
     .map((row) => `${row.pid} ${row.args}`);
 }
+
+/**
+ * Waits until no process mentions `text` (a process told to stop may take a moment to exit), for at most
+ * `timeoutMs`; returns the ones still running then (empty when all are gone).
+ */
+export async function processesLeftMentioning(text: string, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = processesMentioning(text);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = processesMentioning(text);
+  }
+  return left;
+}
