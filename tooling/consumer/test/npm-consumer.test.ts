@@ -169,6 +169,14 @@ describe('packed packages', () => {
     },
   );
 
+  it('depends on every public package, so that turbo builds each one before this test packs it', () => {
+    const own = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    const missing = PACKAGES.filter((p) => own.devDependencies[p.name] !== 'workspace:*').map((p) => p.name);
+    expect(missing, 'add them to tooling/consumer devDependencies as "workspace:*", then pnpm install').toEqual([]);
+  });
+
   it.each(PACKAGES.map((p) => [p.name]))('%s has a README quick start', (name) => {
     const pkg = PACKAGES.find((p) => p.name === name);
     expect(quickStartBlocks(pkg?.dir as string).length).toBeGreaterThan(0);
