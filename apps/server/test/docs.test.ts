@@ -89,7 +89,7 @@ describe('user documentation links', () => {
       (f) =>
         /^(packages|apps)\//.test(f) && !/\]\((\.\.\/)+docs\/[a-z-]+\.md/.test(readFileSync(join(ROOT, f), 'utf8')),
     );
-    expect(unlinked).toEqual([]);
+    expect(unlinked, 'end each of these READMEs with `Reference: [page](../../docs/page.md)`').toEqual([]);
   });
 
   it('never sends users to a file outside the repository', () => {

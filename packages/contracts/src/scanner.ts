@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The tool scanner's checks (docs: DESIGN §4 "Tool scanner"). `truncated` is not an attack: it says part of a tool
+ * The tool scanner's checks. `truncated` is not an attack: it says part of a tool
  * definition was past the scanner's bounds and went unscanned.
  */
 export const ScanCheckSchema = z.enum([
