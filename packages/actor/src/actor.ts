@@ -3,207 +3,52 @@ import {
   type Clock,
   type Logger,
   type ServerConfig,
-  type ServerState,
   type ServerSummary,
   silentLogger,
   systemClock,
-  type ToolApprovalState,
   type ToolCallStatus,
   type ToolInfo,
   type UpstreamCallResult,
   type UpstreamConnection,
   type UpstreamConnector,
   UpstreamError,
-  type UpstreamErrorCode,
   type UpstreamTool,
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
-import { type ApprovalsStore, createMemoryApprovals } from './approvals.js';
+import { createMemoryApprovals } from './approvals.js';
+import { type ApprovalChange, type ListingChanges, ToolCatalog } from './catalog.js';
+import { CircuitBreaker } from './circuit.js';
+import { bounded, Deadlines } from './deadline.js';
 import { ActorError, type ActorErrorCode } from './errors.js';
-import { toolHash } from './hash.js';
-import {
-  type ActorConfig,
-  type ActorSettings,
-  backoffDelay,
-  connectionChanged,
-  DEFAULT_ACTOR_SETTINGS,
-} from './settings.js';
+import { HealthRecord, ReadySchedule } from './health.js';
+import { type LifecycleEffect, type LifecycleInput, type LifecycleState, transition } from './lifecycle.js';
+import { Mailbox } from './mailbox.js';
+import { RetryPolicy } from './retry.js';
+import { type ActorConfig, type ActorSettings, connectionChanged, DEFAULT_ACTOR_SETTINGS } from './settings.js';
+import type {
+  ActorCommand,
+  ActorFailureCode,
+  ActorHealth,
+  CallOutcome,
+  CallPermit,
+  ServerActor,
+  ServerActorOptions,
+  ToolCallOptions,
+} from './types.js';
 
-/** A command for the actor's mailbox. */
-export type ActorCommand =
-  | { type: 'start' }
-  | { type: 'stop' }
-  | { type: 'restart' }
-  | { type: 'enable' }
-  | { type: 'disable' }
-  | { type: 'update'; config: ActorConfig };
+export type {
+  ActorCommand,
+  ActorFailureCode,
+  ActorHealth,
+  CallOutcome,
+  CallPermit,
+  ServerActor,
+  ServerActorOptions,
+  ToolCallOptions,
+} from './types.js';
 
-/** Options of {@link ServerActor.callTool}. */
-export interface ToolCallOptions {
-  /** Aborts the call; it then fails with `ABORTED` (not counted by the circuit breaker). @default none */
-  signal?: AbortSignal | undefined;
-  /** Deadline of this call in ms; zero, negative or infinite means none. @default settings.call_tool_timeout */
-  timeoutMs?: number | undefined;
-}
-
-/**
- * A pass through the circuit breaker for one call made on another link to this server (a transparent proxy's
- * per-session connection), from {@link ServerActor.admitCall}. Opaque; settle it once with
- * {@link ServerActor.recordCallOutcome}.
- */
-export interface CallPermit {
-  /** True when this call is the circuit's one half-open probe: its outcome closes or reopens the circuit. */
-  readonly probe: boolean;
-}
-
-/**
- * How a call made outside {@link ServerActor.callTool} ended, as the circuit breaker counts it (the same rules as
- * `callTool`): `ok` (an answer, also a tool result with `isError`) resets the failure count and closes a half-open
- * circuit; `failed` (a JSON-RPC error, a transport failure, the upstream gone) and `timeout` count as failures;
- * `aborted` (the caller cancelled, its session ended) counts as neither and frees the half-open probe.
- */
-export type CallOutcome = 'ok' | 'failed' | 'timeout' | 'aborted';
-
-export interface ServerActorOptions {
-  /** The server's config entry and the global settings it runs on. */
-  config: ActorConfig;
-  /** Opens upstream connections (`createConnector()` of `@mcpproxy/upstream`, or a scripted fake in tests). */
-  connector: UpstreamConnector;
-  /** Where every state change is published. */
-  bus: EventBus;
-  /** Time source of every timer (backoff, init timeout, ping, discovery, call deadlines, circuit). @default systemClock */
-  clock?: Clock | undefined;
-  /** @default silentLogger */
-  logger?: Logger | undefined;
-  /** Approved tool hashes; share one store between actors and persist it to keep pins across restarts. @default in-memory */
-  approvals?: ApprovalsStore | undefined;
-  /** Source of backoff jitter, in [0, 1). @default Math.random */
-  random?: (() => number) | undefined;
-  /** Commands that may wait in the mailbox; past it a command rejects with `BUSY`. @default 256 */
-  mailboxLimit?: number | undefined;
-}
-
-/**
- * What failed last, as a closed code: the {@link UpstreamErrorCode} of the `UpstreamError` the connector or the
- * connection gave, or one of the actor's own:
- *
- * | code | meaning |
- * |---|---|
- * | `INIT_TIMEOUT` | also when the actor's own `init_timeout` timer fired before the connector gave up |
- * | `PING_TIMEOUT` | a health ping got no answer within `health_check_interval` |
- * | `UNKNOWN` | the failure carried no code (the connector threw something other than an `UpstreamError`) |
- *
- * A connection that ends without an error (the upstream went away) is `CLOSED`. No `ActorErrorCode` appears here:
- * those refuse calls and commands and never put the actor in `error`.
- */
-export type ActorFailureCode = UpstreamErrorCode | 'PING_TIMEOUT' | 'UNKNOWN';
-
-/** What {@link ServerActor.health} answers; frozen. */
-export interface ActorHealth {
-  /** When the last health ping answered (ISO 8601, on the injected clock); kept across reconnects. `null` until one has. */
-  last_ping_at: string | null;
-  /** Round trip of that ping in ms, on the injected clock. `null` until one has answered. */
-  last_ping_ms: number | null;
-  /**
-   * The code of the failure behind the current `error` state, or of the last failed connect, lost connection or
-   * failed ping (also after an auto-disable or a stop); `null` once the actor is `ready` again, and before any failure.
-   * The message of the same failure is `getState().last_error`.
-   */
-  last_error_code: ActorFailureCode | null;
-}
-
-/**
- * One upstream server's supervisor: a state machine fed by a mailbox. Commands run one at a time; a connect
- * runs beside the mailbox so `stop`, `disable` and `update` can abort it at once. A failed step becomes the
- * `error` state (with a retry scheduled) and is never thrown at the caller.
- */
-export interface ServerActor {
-  /** The server's name. */
-  readonly name: string;
-  /** The current frozen summary; O(1), allocates nothing. */
-  getState(): ServerSummary;
-  /**
-   * The last health ping (when it answered and its round trip) and the code of the last failure; O(1), frozen,
-   * the same object until one of them changes.
-   */
-  health(): ActorHealth;
-  /** The config the actor runs on now (settings resolved). */
-  config(): Required<ActorConfig>;
-  /** Puts a command in the mailbox; settles when processed (see the command methods). Rejects only with `BUSY`. */
-  send(command: ActorCommand): Promise<void>;
-  /**
-   * Connects from `idle`, `stopped` or `error` (at once, skipping the pending retry). Resolves when that attempt
-   * has settled (`ready`, `error`, `disabled` or aborted). A no-op while quarantined or disabled.
-   */
-  start(): Promise<void>;
-  /** Aborts any connect, closes the connection (the whole process group for stdio), clears timers → `stopped`. */
-  stop(): Promise<void>;
-  /**
-   * Sets `enabled`, clears an auto-disable and the failure count, and connects when the actor was `disabled`.
-   * Resolves when that attempt settled. A quarantined server stays quarantined.
-   */
-  enable(): Promise<void>;
-  /** Like `stop`, but → `disabled`; the actor stays down until `enable`. */
-  disable(): Promise<void>;
-  /**
-   * Closes the connection (or aborts the connect) and connects again with the failure count reset; resolves when
-   * the new attempt settled. A no-op while quarantined or disabled.
-   */
-  restart(): Promise<void>;
-  /**
-   * Applies a new config: quarantine / unquarantine, enable / disable, a reconnect when a connection field
-   * changed (protocol, command, args, env, working_dir, url, headers, init_timeout), else just the new values.
-   * Resolves once applied (it does not wait for a reconnect).
-   */
-  update(config: ActorConfig): Promise<void>;
-  /**
-   * Approves the current hashes of `names` (every pending and changed tool when omitted) and publishes
-   * `tool_quarantine_changed` for each. Resolves with the names whose state changed. Rejects with
-   * `TOOL_NOT_FOUND` (approving nothing) when a name is not in the last listing.
-   */
-  approveTools(names?: readonly string[]): Promise<string[]>;
-  /** Every tool of the last listing with its hash and approval state. Frozen; the same array until it changes. */
-  tools(): readonly ToolInfo[];
-  /** Tools of the last listing that are approved and pass `enabled_tools` / `disabled_tools`. Frozen. */
-  callableTools(): readonly UpstreamTool[];
-  /** Calls a callable tool through the circuit breaker with a deadline; rejects with an {@link ActorError}. */
-  callTool(tool: string, args: Record<string, unknown>, options?: ToolCallOptions): Promise<UpstreamCallResult>;
-  /**
-   * Asks the circuit breaker whether a call made on another link to this server (a transparent proxy's own
-   * per-session connection) may go now, exactly as {@link callTool} would: throws an {@link ActorError}
-   * `CIRCUIT_OPEN` while the circuit is open or its half-open probe is in flight, `NOT_READY` when the server is not
-   * `ready`, `STOPPED` once closed. The permit must be settled with {@link recordCallOutcome}; in half-open the
-   * first permit is the probe. Publishes nothing (the caller reports its own `tool_called`).
-   */
-  admitCall(): CallPermit;
-  /**
-   * Feeds the outcome of a call admitted by {@link admitCall} to the circuit breaker, like a {@link callTool}
-   * outcome: consecutive `failed`/`timeout` outcomes open the circuit at `failure_threshold`. A permit counts once
-   * (later records are ignored), and not at all when the circuit was reset since it was given (a reconnect).
-   */
-  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void;
-  /** The live connection while `ready`, for a transparent proxy; `undefined` otherwise. */
-  connection(): UpstreamConnection | undefined;
-  /** Last stderr lines of the upstream (of the last connection once it is gone). */
-  stderrTail(): string[];
-  /** Tool calls in flight. */
-  pendingCalls(): number;
-  /** Stops for good: later commands are no-ops. Idempotent. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-interface ToolEntry {
-  tool: UpstreamTool;
-  hash: string;
-  approval: ToolApprovalState;
-  approvedHash: string | undefined;
-  /** For a changed tool: the approved definition, when this actor listed it (kept in memory only). */
-  approvedTool: UpstreamTool | undefined;
-}
-
+/** One connect attempt; it settles once (connected, failed, timed out or aborted by a teardown). */
 interface Attempt {
-  id: number;
   abort: AbortController;
   timer: ReturnType<Clock['setTimeout']> | undefined;
   startedAt: number;
@@ -212,17 +57,17 @@ interface Attempt {
   resolve: () => void;
 }
 
-interface Deadline {
-  abort(error: Error): void;
+/** What the effects of one step work on besides the actor's fields: the result that caused it. */
+interface StepContext {
+  conn?: UpstreamConnection;
+  attempt?: Attempt;
+  listing?: ListingChanges;
+  message?: string;
+  code?: ActorFailureCode;
 }
 
-interface ApprovalChange {
-  tool: string;
-  from: ToolApprovalState | null;
-  to: ToolApprovalState;
-}
-
-type Job = () => Promise<void>;
+/** A step's answer: the attempt to wait on, at once or once a teardown finished. */
+type Waitable = Attempt | undefined | Promise<Attempt | undefined>;
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -231,67 +76,40 @@ export function createServerActor(name: string, options: ServerActorOptions): Se
   return new Actor(name, options);
 }
 
+/**
+ * The shell: it keeps the connection and the config, turns commands and results into lifecycle inputs, and runs
+ * the effects `transition()` answers. The policies it wires: {@link RetryPolicy}, {@link CircuitBreaker},
+ * {@link ToolCatalog}, {@link ReadySchedule} and {@link HealthRecord}.
+ */
 class Actor implements ServerActor {
   readonly name: string;
   private readonly connector: UpstreamConnector;
   private readonly bus: EventBus;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly approvals: ApprovalsStore;
-  private readonly random: () => number;
-  private readonly mailboxLimit: number;
+  private readonly mailbox: Mailbox;
+  private readonly retry: RetryPolicy;
+  private readonly circuit: CircuitBreaker;
+  private readonly catalog: ToolCatalog;
+  private readonly schedule: ReadySchedule;
+  private readonly record = new HealthRecord();
+  private readonly deadlines: Deadlines;
 
   private server: ServerConfig;
   private settings: ActorSettings;
-  private groups: readonly string[];
-  private allow: ReadonlySet<string> | undefined;
-  private deny: ReadonlySet<string> | undefined;
-
-  private state: ServerState;
+  private groups: readonly string[] = EMPTY;
+  private state: LifecycleState;
   private summary!: ServerSummary;
-  private failures = 0;
-  private nextRetryAt: string | null = null;
   private connectedAt: string | null = null;
   private lastError: string | null = null;
-  private lastErrorCode: ActorFailureCode | null = null;
-  private lastPingAt: string | null = null;
-  private lastPingMs: number | null = null;
-  private healthCache: ActorHealth | undefined;
-  private autoDisabled: ServerSummary['auto_disabled'] = null;
-  private closed = false;
   private closing: Promise<void> | undefined;
 
-  private readonly queue: Job[] = [];
-  private draining = false;
-
   private attempt: Attempt | undefined;
-  private attemptSeq = 0;
   private conn: UpstreamConnection | undefined;
   private connUnsubscribe: (() => void)[] = [];
   private readonly closingConns = new Set<Promise<void>>();
   private lastStderr: string[] = [];
-  private retryTimer: ReturnType<Clock['setTimeout']> | undefined;
-  private healthTimer: ReturnType<Clock['setTimeout']> | undefined;
-  private discoveryTimer: ReturnType<Clock['setTimeout']> | undefined;
-  private relisting = false;
-  private relistAgain = false;
-  private readonly deadlines = new Set<Deadline>();
   private calls = 0;
-
-  private circuit: CircuitState = 'closed';
-  private circuitFailures = 0;
-  private circuitTimer: ReturnType<Clock['setTimeout']> | undefined;
-  private circuitEpoch = 0;
-  private probing = false;
-  /** Unsettled permits of {@link admitCall} with the circuit epoch they were given in. */
-  private readonly permits = new WeakMap<CallPermit, number>();
-
-  private entries = new Map<string, ToolEntry>();
-  private listed = false;
-  private pendingCount = 0;
-  private changedCount = 0;
-  private toolsCache: readonly ToolInfo[] | undefined;
-  private callableCache: readonly UpstreamTool[] | undefined;
 
   constructor(
     name: string,
@@ -311,14 +129,27 @@ class Actor implements ServerActor {
     this.bus = bus;
     this.clock = clock;
     this.logger = logger;
-    this.approvals = approvals;
-    this.random = random;
-    this.mailboxLimit = mailboxLimit;
+    this.mailbox = new Mailbox(name, mailboxLimit);
+    this.deadlines = new Deadlines(clock);
     this.server = config.server;
     this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
-    this.groups = EMPTY;
+    this.retry = new RetryPolicy({ clock, random, settings: () => this.settings.retry });
+    this.circuit = new CircuitBreaker({
+      clock,
+      settings: () => this.settings.circuit_breaker,
+      onChange: (from, to) => this.circuitChanged(from, to),
+    });
+    this.catalog = new ToolCatalog({ server: name, approvals });
+    this.schedule = new ReadySchedule({
+      clock,
+      onPing: () => this.ping(),
+      onRelist: () => {
+        const conn = this.conn;
+        this.internal(() => this.relist(conn));
+      },
+    });
     this.applyServerFields(config.server);
-    this.state = this.restingState() ?? 'idle';
+    this.state = this.resting() ?? 'idle';
     this.refresh();
   }
 
@@ -329,12 +160,7 @@ class Actor implements ServerActor {
   }
 
   health(): ActorHealth {
-    this.healthCache ??= Object.freeze({
-      last_ping_at: this.lastPingAt,
-      last_ping_ms: this.lastPingMs,
-      last_error_code: this.lastErrorCode,
-    });
-    return this.healthCache;
+    return this.record.read();
   }
 
   config(): Required<ActorConfig> {
@@ -342,39 +168,11 @@ class Actor implements ServerActor {
   }
 
   tools(): readonly ToolInfo[] {
-    if (this.toolsCache) return this.toolsCache;
-    const list: ToolInfo[] = [];
-    for (const e of this.entries.values()) {
-      const info: ToolInfo = {
-        server: this.name,
-        name: e.tool.name,
-        inputSchema: e.tool.inputSchema,
-        hash: e.hash,
-        approval: e.approval,
-      };
-      if (e.tool.description !== undefined) info.description = e.tool.description;
-      if (e.tool.outputSchema !== undefined) info.outputSchema = e.tool.outputSchema;
-      if (e.approvedHash !== undefined) info.approved_hash = e.approvedHash;
-      if (e.approvedTool !== undefined) {
-        const { description, inputSchema, outputSchema } = e.approvedTool;
-        info.approved_definition = { inputSchema };
-        if (description !== undefined) info.approved_definition.description = description;
-        if (outputSchema !== undefined) info.approved_definition.outputSchema = outputSchema;
-      }
-      list.push(Object.freeze(info));
-    }
-    this.toolsCache = Object.freeze(list);
-    return this.toolsCache;
+    return this.catalog.tools();
   }
 
   callableTools(): readonly UpstreamTool[] {
-    if (this.callableCache) return this.callableCache;
-    const list: UpstreamTool[] = [];
-    for (const e of this.entries.values()) {
-      if (e.approval === 'approved' && this.allowed(e.tool.name)) list.push(e.tool);
-    }
-    this.callableCache = Object.freeze(list);
-    return this.callableCache;
+    return this.catalog.callable();
   }
 
   connection(): UpstreamConnection | undefined {
@@ -409,144 +207,48 @@ class Actor implements ServerActor {
   }
 
   start(): Promise<void> {
-    return this.enqueue(() => this.doStart('start')).then((a) => a?.done);
+    return this.command(() => this.dispatch({ type: 'start', resting: this.resting() }));
   }
 
   stop(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.closed) return;
-      await this.teardown();
-      this.transition('stopped', 'stop');
-    });
+    return this.command(() => this.dispatch({ type: 'stop' }));
   }
 
   restart(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.closed) return undefined;
-      const resting = this.restingState();
-      if (resting) {
-        this.transition(resting, 'restart');
-        return undefined;
-      }
-      await this.teardown();
-      this.failures = 0;
-      return this.beginConnect('restart');
-    }).then((a) => a?.done);
+    return this.command(() => this.dispatch({ type: 'restart', resting: this.resting() }));
   }
 
   enable(): Promise<void> {
-    return this.enqueue(() => {
-      if (this.closed) return undefined;
-      const wasDisabled = this.state === 'disabled';
-      if (!this.server.enabled) this.server = { ...this.server, enabled: true };
-      this.autoDisabled = null;
-      this.failures = 0;
-      if (wasDisabled && !this.server.quarantined) return this.beginConnect('enable');
-      this.refresh();
-      return undefined;
-    }).then((a) => a?.done);
+    return this.command(() => {
+      if (this.state !== 'closed' && !this.server.enabled) this.server = { ...this.server, enabled: true };
+      return this.dispatch({ type: 'enable', quarantined: this.server.quarantined });
+    });
   }
 
   disable(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.closed) return;
-      if (this.server.enabled) this.server = { ...this.server, enabled: false };
-      if (this.server.quarantined) {
-        this.refresh();
-        return;
-      }
-      await this.teardown();
-      this.transition('disabled', 'disable');
+    return this.command(() => {
+      if (this.state !== 'closed' && this.server.enabled) this.server = { ...this.server, enabled: false };
+      return this.dispatch({ type: 'disable', quarantined: this.server.quarantined });
     });
   }
 
   update(config: ActorConfig): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.closed) return;
+    return this.mailbox.enqueue(async () => {
+      if (this.state === 'closed') return;
       const prev = this.server;
-      const next = config.server;
       const prevSettings = this.settings;
+      const next = config.server;
       this.server = next;
       this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
       this.applyServerFields(next);
-
-      if (!prev.quarantined && next.quarantined) {
-        await this.teardown();
-        this.transition('quarantined', 'quarantined');
-        return;
-      }
-      if (prev.quarantined && !next.quarantined) {
-        // Approval by a person: the next listing is the new baseline.
-        this.approvals.delete(this.name);
-        this.entries = new Map();
-        this.listed = false;
-        this.recount();
-        if (next.enabled) {
-          this.autoDisabled = null;
-          this.failures = 0;
-          this.beginConnect('unquarantined');
-        } else this.transition('disabled', 'unquarantined');
-        return;
-      }
-      if (next.quarantined) {
-        this.refresh();
-        return;
-      }
-      if (prev.enabled && !next.enabled) {
-        await this.teardown();
-        this.transition('disabled', 'disable');
-        return;
-      }
-      if (!prev.enabled && next.enabled) {
-        this.autoDisabled = null;
-        this.failures = 0;
-        if (this.state === 'disabled') this.beginConnect('enable');
-        else this.refresh();
-        return;
-      }
-      const live = this.state === 'connecting' || this.state === 'ready' || this.state === 'error';
-      if (live && connectionChanged(prev, next)) {
-        await this.teardown();
-        this.failures = 0;
-        this.beginConnect('config_changed');
-        return;
-      }
-      if (this.state === 'ready' && this.conn && timersChanged(prev, prevSettings, next, this.settings)) {
-        const conn = this.conn;
-        this.clearReadyTimers();
-        this.scheduleHealth(conn);
-        this.scheduleDiscovery(conn);
-      }
-      this.refresh();
+      await this.dispatch(configInput(prev, prevSettings, next, this.settings));
     });
   }
 
   approveTools(names?: readonly string[]): Promise<string[]> {
-    return this.enqueue(() => {
-      if (names) {
-        const missing = names.filter((n) => !this.entries.has(n));
-        if (missing.length > 0) {
-          throw new ActorError('TOOL_NOT_FOUND', `server "${this.name}" does not list tool(s): ${missing.join(', ')}`);
-        }
-      }
-      const targets =
-        names ?? [...this.entries.values()].filter((e) => e.approval !== 'approved').map((e) => e.tool.name);
-      const stored = new Map(this.approvals.get(this.name) ?? []);
-      const changes: ApprovalChange[] = [];
-      for (const n of targets) {
-        const e = this.entries.get(n);
-        if (!e) continue;
-        stored.set(n, e.hash);
-        if (e.approval !== 'approved') {
-          changes.push({ tool: n, from: e.approval, to: 'approved' });
-          e.approval = 'approved';
-          e.approvedHash = undefined;
-          e.approvedTool = undefined;
-        }
-      }
-      this.approvals.set(this.name, stored);
+    return this.mailbox.enqueue(() => {
+      const changes = this.catalog.approve(names);
       if (changes.length > 0) {
-        this.recount();
         this.refresh();
         this.publishApprovals(changes);
       }
@@ -555,11 +257,8 @@ class Actor implements ServerActor {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.enqueue(async () => {
-      if (this.closed) return;
-      await this.teardown();
-      this.closed = true;
-      this.transition('stopped', 'closed');
+    this.closing ??= this.mailbox.enqueue(async () => {
+      await this.dispatch({ type: 'close' });
     }, true);
     return this.closing;
   }
@@ -568,191 +267,145 @@ class Actor implements ServerActor {
     return this.close();
   }
 
-  // ── tool calls ─────────────────────────────────────────────────────────
-
-  async callTool(
-    tool: string,
-    args: Record<string, unknown>,
-    { signal, timeoutMs }: ToolCallOptions = {},
-  ): Promise<UpstreamCallResult> {
-    const started = this.clock.now();
-    const conn = this.conn;
-    if (this.closed) throw this.rejectCall(tool, 'STOPPED', `server "${this.name}" is closed`);
-    if (this.state !== 'ready' || !conn) {
-      throw this.rejectCall(tool, 'NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
-    }
-    const entry = this.entries.get(tool);
-    if (!entry) throw this.rejectCall(tool, 'TOOL_NOT_FOUND', `server "${this.name}" has no tool "${tool}"`);
-    if (!this.allowed(tool)) {
-      throw this.rejectCall(tool, 'TOOL_DISABLED', `tool "${tool}" of server "${this.name}" is disabled by config`);
-    }
-    if (entry.approval !== 'approved') {
-      throw this.rejectCall(
-        tool,
-        'TOOL_NOT_APPROVED',
-        `tool "${tool}" of server "${this.name}" is ${entry.approval} and must be approved before it can be called`,
-      );
-    }
-    let probe = false;
-    if (this.circuit === 'open' || (this.circuit === 'half_open' && this.probing)) {
-      throw this.rejectCall(tool, 'CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
-    }
-    if (this.circuit === 'half_open') {
-      probe = true;
-      this.probing = true;
-    }
-    const epoch = this.circuitEpoch;
-    const deadlineMs = timeoutMs ?? this.settings.call_tool_timeout;
-    this.calls++;
-    try {
-      const result = await this.withDeadline(
-        deadlineMs,
-        (s) => conn.callTool(tool, args, { signal: s, timeoutMs: bounded(deadlineMs) }),
-        () =>
-          new ActorError('CALL_TIMEOUT', `tool "${tool}" of server "${this.name}" timed out after ${deadlineMs} ms`),
-        signal,
-      );
-      this.callSucceeded(epoch, probe);
-      this.publishCall(tool, started, result.isError ? 'error' : 'ok');
-      return result;
-    } catch (error) {
-      const err = toCallError(error);
-      if (err.code === 'CALL_TIMEOUT' || err.code === 'CALL_FAILED') this.callFailed(epoch, probe);
-      else if (probe && epoch === this.circuitEpoch) this.probing = false;
-      this.publishCall(tool, started, err.code === 'CALL_TIMEOUT' ? 'timeout' : 'error');
-      throw err;
-    } finally {
-      this.calls--;
-    }
+  /** Queues a command; it settles once processed, and for a connect it began or joined, once that settled. */
+  private command(step: () => Waitable): Promise<void> {
+    return this.mailbox.enqueue(step).then((a) => a?.done);
   }
 
-  admitCall(): CallPermit {
-    if (this.closed) throw new ActorError('STOPPED', `server "${this.name}" is closed`);
-    if (this.state !== 'ready') throw new ActorError('NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
-    if (this.circuit === 'open' || (this.circuit === 'half_open' && this.probing)) {
-      throw new ActorError('CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
+  // ── the lifecycle shell ────────────────────────────────────────────────
+
+  /**
+   * Feeds `input` to the lifecycle and runs its effects in order; answers the attempt a caller should wait on.
+   * Synchronous unless a teardown has to wait for a connection to close, so a step is never seen half done.
+   */
+  private dispatch(input: LifecycleInput, ctx: StepContext = {}): Waitable {
+    return this.runEffects(transition(this.state, input).effects, 0, ctx, undefined);
+  }
+
+  private runEffects(
+    effects: readonly LifecycleEffect[],
+    from: number,
+    ctx: StepContext,
+    wait: Attempt | undefined,
+  ): Waitable {
+    for (let i = from; i < effects.length; i++) {
+      const effect = effects[i] as LifecycleEffect;
+      if (effect.type === 'teardown') return this.teardown().then(() => this.runEffects(effects, i + 1, ctx, wait));
+      wait = this.run(effect, ctx) ?? wait;
     }
-    const probe = this.circuit === 'half_open';
-    if (probe) this.probing = true;
-    const permit: CallPermit = Object.freeze({ probe });
-    this.permits.set(permit, this.circuitEpoch);
-    return permit;
+    return wait;
   }
 
-  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void {
-    const epoch = this.permits.get(permit);
-    // Unknown or already settled: a permit counts once.
-    if (epoch === undefined) return;
-    this.permits.delete(permit);
-    if (outcome === 'ok') this.callSucceeded(epoch, permit.probe);
-    else if (outcome === 'failed' || outcome === 'timeout') this.callFailed(epoch, permit.probe);
-    else if (permit.probe && epoch === this.circuitEpoch) this.probing = false;
-  }
-
-  private rejectCall(tool: string, code: ActorErrorCode, message: string): ActorError {
-    this.publishCall(tool, this.clock.now(), 'rejected');
-    return new ActorError(code, message);
-  }
-
-  private publishCall(tool: string, started: number, status: ToolCallStatus): void {
-    this.bus.publish({
-      type: 'tool_called',
-      server: this.name,
-      data: { tool, duration_ms: this.clock.now() - started, status },
-    });
-  }
-
-  private callSucceeded(epoch: number, probe: boolean): void {
-    if (epoch !== this.circuitEpoch) return;
-    if (this.circuit === 'closed') this.circuitFailures = 0;
-    else if (this.circuit === 'half_open' && probe) {
-      this.probing = false;
-      this.circuitFailures = 0;
-      this.setCircuit('closed');
-    }
-  }
-
-  private callFailed(epoch: number, probe: boolean): void {
-    if (epoch !== this.circuitEpoch) return;
-    if (this.circuit === 'closed') {
-      this.circuitFailures++;
-      if (this.circuitFailures >= this.settings.circuit_breaker.failure_threshold) this.openCircuit();
-    } else if (this.circuit === 'half_open' && probe) {
-      this.probing = false;
-      this.openCircuit();
-    }
-  }
-
-  private openCircuit(): void {
-    this.circuitFailures = 0;
-    this.setCircuit('open');
-    this.circuitTimer = this.clock.setTimeout(() => {
-      this.circuitTimer = undefined;
-      if (this.circuit === 'open') this.setCircuit('half_open');
-    }, this.settings.circuit_breaker.reset_timeout);
-  }
-
-  private resetCircuit(): void {
-    this.clock.clearTimeout(this.circuitTimer);
-    this.circuitTimer = undefined;
-    this.circuitFailures = 0;
-    this.probing = false;
-    this.circuitEpoch++;
-    if (this.circuit !== 'closed') this.setCircuit('closed');
-  }
-
-  private setCircuit(to: CircuitState): void {
-    const from = this.circuit;
-    this.circuit = to;
-    this.refresh();
-    this.logger.info('circuit changed', { server: this.name, from, to });
-    this.bus.publish({ type: 'circuit_state_changed', server: this.name, data: { from, to, summary: this.summary } });
-  }
-
-  // ── connecting ─────────────────────────────────────────────────────────
-
-  private doStart(reason: string): Attempt | undefined {
-    if (this.closed) return undefined;
-    const resting = this.restingState();
-    if (resting) {
-      this.transition(resting, reason);
-      return undefined;
-    }
-    switch (this.state) {
-      case 'idle':
-      case 'stopped':
-      case 'error':
-        return this.beginConnect(reason);
-      case 'connecting':
+  /** Runs one effect other than `teardown`. */
+  private run(effect: LifecycleEffect, ctx: StepContext): Attempt | undefined {
+    switch (effect.type) {
+      case 'teardown':
+        throw new Error('teardown runs in runEffects');
+      case 'reset_failures':
+        this.retry.reset();
+        return undefined;
+      case 'clear_auto_disable':
+        this.retry.clearDisable();
+        return undefined;
+      case 'forget_tools':
+        this.catalog.forget();
+        return undefined;
+      case 'connect':
+        return this.beginConnect(effect.reason);
+      case 'join':
         return this.attempt;
-      default:
+      case 'enter':
+        this.enter(effect.state, effect.reason, effect.error ? (this.lastError ?? undefined) : undefined);
+        return undefined;
+      case 'refresh':
+        this.refresh();
+        return undefined;
+      case 'attach':
+        if (ctx.conn) this.attach(ctx.conn, ctx);
+        return undefined;
+      case 'announce':
+        if (ctx.conn && ctx.attempt) this.announce(ctx.conn, ctx.attempt, ctx.listing);
+        return undefined;
+      case 'discard':
+        if (ctx.conn) this.closeConn(ctx.conn);
+        return undefined;
+      case 'record_failure':
+        this.lastError = ctx.message ?? null;
+        this.record.setErrorCode(ctx.code ?? 'UNKNOWN');
+        this.retry.recordFailure();
+        this.logger.warn('upstream connect failed', {
+          server: this.name,
+          error: ctx.message,
+          failures: this.retry.failures,
+        });
+        return undefined;
+      case 'detach':
+        if (ctx.conn) this.detachLost(ctx.conn, ctx);
+        return undefined;
+      case 'schedule_retry':
+        this.retry.schedule(() => this.internal(() => void this.dispatch({ type: 'retry_due' })));
+        return undefined;
+      case 'auto_disable':
+        this.retry.disable(ctx.message ?? '');
+        return undefined;
+      case 'publish_auto_disabled':
+        this.bus.publish({
+          type: 'server_auto_disabled',
+          server: this.name,
+          data: { reason: ctx.message ?? '', failures: this.retry.failures, summary: this.summary },
+        });
+        return undefined;
+      case 'reschedule':
+        if (this.conn) this.startSchedule();
         return undefined;
     }
   }
 
+  /** Enters `to` and publishes `server_state_changed` when it differs from the state left. */
+  private enter(to: LifecycleState, reason: string, error?: string): void {
+    const from = this.state;
+    this.state = to;
+    if (to !== 'error') this.retry.clear();
+    if (to !== 'ready') this.connectedAt = null;
+    this.refresh();
+    const shownFrom = shown(from);
+    const shownTo = shown(to);
+    if (shownFrom === shownTo) return;
+    this.logger.info('server state changed', { server: this.name, from: shownFrom, to: shownTo, reason });
+    this.bus.publish({
+      type: 'server_state_changed',
+      server: this.name,
+      data: {
+        from: shownFrom,
+        to: shownTo,
+        reason,
+        ...(error === undefined ? {} : { error }),
+        retry_count: this.retry.failures,
+        next_retry_at: this.retry.nextRetryAt,
+        summary: this.summary,
+      },
+    });
+  }
+
+  // ── connecting ─────────────────────────────────────────────────────────
+
   private beginConnect(reason: string): Attempt {
-    this.clearRetry();
+    this.retry.clear();
     const abort = new AbortController();
     let resolve!: () => void;
     const done = new Promise<void>((r) => {
       resolve = r;
     });
-    const attempt: Attempt = {
-      id: ++this.attemptSeq,
-      abort,
-      timer: undefined,
-      startedAt: this.clock.now(),
-      settled: false,
-      done,
-      resolve,
-    };
+    const attempt: Attempt = { abort, timer: undefined, startedAt: this.clock.now(), settled: false, done, resolve };
     this.attempt = attempt;
-    this.transition('connecting', reason);
+    this.enter('connecting', reason);
     const timeoutMs = this.server.init_timeout ?? this.settings.init_timeout;
     if (bounded(timeoutMs) !== undefined) {
       attempt.timer = this.clock.setTimeout(() => {
         attempt.timer = undefined;
-        this.internal(() => this.connectTimedOut(attempt, timeoutMs));
+        this.internal(() =>
+          this.connectFailed(attempt, `initialize timed out after ${timeoutMs} ms`, 'INIT_TIMEOUT', 'init_timeout'),
+        );
         abort.abort(new UpstreamError('INIT_TIMEOUT', `initialize timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     }
@@ -764,7 +417,8 @@ class Actor implements ServerActor {
     }
     pending.then(
       (conn) => this.internal(() => this.connected(attempt, conn)),
-      (error: unknown) => this.internal(() => this.connectFailed(attempt, error)),
+      (error: unknown) =>
+        this.internal(() => this.connectFailed(attempt, describeError(error), failureCode(error), 'connect_failed')),
     );
     return attempt;
   }
@@ -779,114 +433,82 @@ class Actor implements ServerActor {
     return true;
   }
 
-  private connected(attempt: Attempt, conn: UpstreamConnection): void {
-    if (this.closed || !this.settle(attempt)) {
-      // Aborted or timed out while the connector was still finishing: this connection is nobody's.
+  private connected(attempt: Attempt, conn: UpstreamConnection): Waitable {
+    // Aborted or timed out while the connector was still finishing: this connection is nobody's.
+    if (!this.settle(attempt)) {
       this.closeConn(conn);
-      return;
+      return undefined;
     }
+    return settleAfter(this.dispatch({ type: 'connected' }, { conn, attempt }), attempt);
+  }
+
+  private connectFailed(
+    attempt: Attempt,
+    message: string,
+    code: ActorFailureCode,
+    reason: 'connect_failed' | 'init_timeout',
+  ): Waitable {
+    if (!this.settle(attempt)) return undefined;
+    const step = this.dispatch(
+      { type: 'connect_failed', reason, giveUp: this.retry.exhaustedByNext() },
+      { message, code },
+    );
+    return settleAfter(step, attempt);
+  }
+
+  /** Takes a new connection: subscriptions, errors cleared, the listing applied (published after `ready`). */
+  private attach(conn: UpstreamConnection, ctx: StepContext): void {
     this.conn = conn;
     this.connUnsubscribe = [
       conn.onClose((error) =>
         this.internal(() =>
-          this.lost(
-            conn,
-            error?.message || 'connection closed',
-            error ? failureCode(error) : 'CLOSED',
-            'connection_lost',
-          ),
+          this.lost(conn, error?.message || 'connection closed', error ? failureCode(error) : 'CLOSED'),
         ),
       ),
       conn.onToolsChanged(() => this.internal(() => this.relist(conn))),
     ];
-    this.failures = 0;
+    this.retry.reset();
     this.lastError = null;
-    this.setErrorCode(null);
+    this.record.setErrorCode(null);
     this.connectedAt = new Date(this.clock.now()).toISOString();
-    const listing = this.applyListing(conn.tools);
-    this.transition('ready', 'connected');
+    ctx.listing = this.catalog.applyListing(conn.tools);
+    this.refresh();
+  }
+
+  private announce(conn: UpstreamConnection, attempt: Attempt, listing: ListingChanges | undefined): void {
     this.bus.publish({
       type: 'connection_established',
       server: this.name,
       data: {
         protocol: conn.protocol,
-        tool_count: this.entries.size,
+        tool_count: this.catalog.size,
         duration_ms: this.clock.now() - attempt.startedAt,
         summary: this.summary,
       },
     });
-    this.publishListing(listing);
-    this.scheduleHealth(conn);
-    this.scheduleDiscovery(conn);
-    attempt.resolve();
-  }
-
-  private connectFailed(attempt: Attempt, error: unknown): void {
-    if (!this.settle(attempt)) return;
-    this.fail(describeError(error), failureCode(error), 'connect_failed');
-    attempt.resolve();
-  }
-
-  private connectTimedOut(attempt: Attempt, timeoutMs: number): void {
-    if (!this.settle(attempt)) return;
-    this.fail(`initialize timed out after ${timeoutMs} ms`, 'INIT_TIMEOUT', 'init_timeout');
-    attempt.resolve();
-  }
-
-  /** A failed connect: schedule a retry with backoff, or auto-disable after `max_retries` consecutive failures. */
-  private fail(message: string, code: ActorFailureCode, reason: string): void {
-    this.lastError = message;
-    this.setErrorCode(code);
-    this.failures++;
-    this.logger.warn('upstream connect failed', { server: this.name, error: message, failures: this.failures });
-    if (this.failures >= this.settings.retry.max_retries) {
-      this.autoDisabled = {
-        reason: message,
-        failures: this.failures,
-        at: new Date(this.clock.now()).toISOString(),
-      };
-      this.transition('disabled', 'auto_disabled', message);
-      this.bus.publish({
-        type: 'server_auto_disabled',
-        server: this.name,
-        data: { reason: message, failures: this.failures, summary: this.summary },
-      });
-      return;
-    }
-    this.scheduleRetry();
-    this.transition('error', reason, message);
-  }
-
-  private scheduleRetry(): void {
-    this.clearRetry();
-    const delay = backoffDelay(Math.max(0, this.failures - 1), this.settings.retry, this.random);
-    this.nextRetryAt = new Date(this.clock.now() + delay).toISOString();
-    this.retryTimer = this.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.internal(() => {
-        if (!this.closed && this.state === 'error') this.beginConnect('retry');
-      });
-    }, delay);
-  }
-
-  private clearRetry(): void {
-    this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.nextRetryAt = null;
+    if (listing) this.publishListing(listing);
+    this.startSchedule();
   }
 
   /** The connection ended (closed by the upstream, or a failed health check): → `error` and retry. */
-  private lost(conn: UpstreamConnection, message: string, code: ActorFailureCode, reason: string): void {
-    if (this.conn !== conn || this.closed) return;
+  private lost(
+    conn: UpstreamConnection,
+    message: string,
+    code: ActorFailureCode,
+    reason: 'connection_lost' | 'health_check_failed' = 'connection_lost',
+  ): Waitable {
+    if (this.conn !== conn || this.state === 'closed') return undefined;
+    return this.dispatch({ type: 'lost', reason }, { conn, message, code });
+  }
+
+  private detachLost(conn: UpstreamConnection, { message = '', code = 'UNKNOWN' }: StepContext): void {
     this.detachConn();
     this.closeConn(conn);
     this.lastError = message;
-    this.setErrorCode(code);
+    this.record.setErrorCode(code);
     this.refresh();
     this.logger.warn('upstream connection lost', { server: this.name, error: message });
     this.bus.publish({ type: 'connection_lost', server: this.name, data: { error: message, summary: this.summary } });
-    this.scheduleRetry();
-    this.transition('error', reason, message);
   }
 
   private detachConn(): void {
@@ -894,7 +516,7 @@ class Actor implements ServerActor {
     if (!conn) return;
     for (const off of this.connUnsubscribe) off();
     this.connUnsubscribe = [];
-    this.clearReadyTimers();
+    this.schedule.stop();
     this.lastStderr = conn.stderrTail();
     this.conn = undefined;
     this.connectedAt = null;
@@ -919,39 +541,45 @@ class Actor implements ServerActor {
       attempt.abort.abort(new UpstreamError('ABORTED', 'connect aborted'));
       attempt.resolve();
     }
-    this.clearRetry();
+    this.retry.clear();
     const conn = this.conn;
     this.detachConn();
-    for (const d of [...this.deadlines]) {
-      d.abort(new ActorError('STOPPED', `server "${this.name}" was stopped`));
-    }
-    this.resetCircuit();
+    this.deadlines.abortAll(() => new ActorError('STOPPED', `server "${this.name}" was stopped`));
+    this.circuit.reset();
     if (conn) this.closeConn(conn);
     if (this.closingConns.size > 0) await Promise.all([...this.closingConns]);
   }
 
   // ── health and discovery ───────────────────────────────────────────────
 
-  private scheduleHealth(conn: UpstreamConnection): void {
+  private startSchedule(): void {
+    this.schedule.start(
+      this.server.health_check_interval ?? this.settings.health_check_interval,
+      this.settings.tool_discovery_interval,
+    );
+  }
+
+  private ping(): void {
+    const conn = this.conn;
+    if (!conn) return;
     const interval = this.server.health_check_interval ?? this.settings.health_check_interval;
-    if (interval <= 0) return;
-    this.healthTimer = this.clock.setTimeout(() => {
-      this.healthTimer = undefined;
-      if (this.conn !== conn) return;
-      const sent = this.clock.now();
-      let timedOut = false;
-      this.withDeadline(
+    const sent = this.clock.now();
+    let timedOut = false;
+    this.deadlines
+      .run(
         interval,
         (signal) => conn.ping({ signal, timeoutMs: interval }),
         () => {
           timedOut = true;
           return new Error(`ping timed out after ${interval} ms`);
         },
-      ).then(
+      )
+      .then(
         () => {
           if (this.conn !== conn) return;
-          this.pinged(sent);
-          if (this.healthTimer === undefined) this.scheduleHealth(conn);
+          // Outside the mailbox, like the ping itself, since it only sets three fields.
+          this.record.pinged(sent, this.clock.now());
+          this.schedule.pinged();
         },
         (error: unknown) =>
           this.internal(() =>
@@ -963,127 +591,44 @@ class Actor implements ServerActor {
             ),
           ),
       );
-    }, interval);
   }
 
-  /** Records a ping that answered; outside the mailbox, like the ping itself, since it only sets three fields. */
-  private pinged(sent: number): void {
-    const now = this.clock.now();
-    this.lastPingAt = new Date(now).toISOString();
-    this.lastPingMs = now - sent;
-    this.healthCache = undefined;
-  }
-
-  private scheduleDiscovery(conn: UpstreamConnection): void {
-    const interval = this.settings.tool_discovery_interval;
-    if (interval <= 0) return;
-    this.discoveryTimer = this.clock.setTimeout(() => {
-      this.discoveryTimer = undefined;
-      this.internal(() => this.relist(conn));
-    }, interval);
-  }
-
-  private clearReadyTimers(): void {
-    this.clock.clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
-    this.clock.clearTimeout(this.discoveryTimer);
-    this.discoveryTimer = undefined;
-    this.relisting = false;
-    this.relistAgain = false;
-  }
-
-  private relist(conn: UpstreamConnection): void {
-    if (this.conn !== conn) return;
-    if (this.relisting) {
-      this.relistAgain = true;
-      return;
-    }
-    this.relisting = true;
-    this.clock.clearTimeout(this.discoveryTimer);
-    this.discoveryTimer = undefined;
+  private relist(conn: UpstreamConnection | undefined): void {
+    if (!conn || this.conn !== conn || !this.schedule.beginRelist()) return;
     const timeoutMs = this.server.init_timeout ?? this.settings.init_timeout;
-    this.withDeadline(
-      timeoutMs,
-      (signal) => conn.listTools({ signal, timeoutMs: bounded(timeoutMs) }),
-      () => new Error(`tools/list timed out after ${timeoutMs} ms`),
-    ).then(
-      (tools) => this.internal(() => this.relisted(conn, tools)),
-      (error: unknown) => this.internal(() => this.relisted(conn, undefined, error)),
-    );
+    this.deadlines
+      .run(
+        timeoutMs,
+        (signal) => conn.listTools({ signal, timeoutMs: bounded(timeoutMs) }),
+        () => new Error(`tools/list timed out after ${timeoutMs} ms`),
+      )
+      .then(
+        (tools) => this.internal(() => this.relisted(conn, tools)),
+        (error: unknown) => this.internal(() => this.relisted(conn, undefined, error)),
+      );
   }
 
   private relisted(conn: UpstreamConnection, tools: readonly UpstreamTool[] | undefined, error?: unknown): void {
     if (this.conn !== conn) return;
-    this.relisting = false;
-    if (tools) this.publishListing(this.applyListing(tools));
-    else this.logger.warn('re-listing tools failed', { server: this.name, error: describeError(error) });
-    if (this.relistAgain) {
-      this.relistAgain = false;
-      this.relist(conn);
-    } else if (this.discoveryTimer === undefined) this.scheduleDiscovery(conn);
+    if (tools) {
+      const listing = this.catalog.applyListing(tools);
+      this.refresh();
+      this.publishListing(listing);
+    } else this.logger.warn('re-listing tools failed', { server: this.name, error: describeError(error) });
+    if (this.schedule.relisted()) this.relist(conn);
   }
 
-  // ── tool pinning ───────────────────────────────────────────────────────
+  // ── tool catalog events ────────────────────────────────────────────────
 
-  private applyListing(tools: readonly UpstreamTool[]): {
-    added: string[];
-    removed: string[];
-    changed: string[];
-    approvals: ApprovalChange[];
-  } {
-    const stored = this.approvals.get(this.name);
-    const baseline = stored === undefined ? new Map<string, string>() : undefined;
-    const prev = this.entries;
-    const next = new Map<string, ToolEntry>();
-    const added: string[] = [];
-    const changed: string[] = [];
-    const approvals: ApprovalChange[] = [];
-    for (const tool of tools) {
-      const hash = toolHash(tool);
-      let approval: ToolApprovalState = 'approved';
-      let approvedHash: string | undefined;
-      let approvedTool: UpstreamTool | undefined;
-      const before = prev.get(tool.name);
-      if (baseline) baseline.set(tool.name, hash);
-      else {
-        const pinned = stored?.get(tool.name);
-        if (pinned === undefined) approval = 'pending';
-        else if (pinned !== hash) {
-          approval = 'changed';
-          approvedHash = pinned;
-          // The approved definition, if this actor listed it: the previous listing, or what it remembered then.
-          approvedTool =
-            before?.hash === pinned ? before.tool : before?.approvedHash === pinned ? before.approvedTool : undefined;
-        }
-      }
-      next.set(tool.name, { tool, hash, approval, approvedHash, approvedTool });
-      if (!before) {
-        if (this.listed) added.push(tool.name);
-      } else if (before.hash !== hash) changed.push(tool.name);
-      const from = before?.approval ?? null;
-      if (from !== approval && !(from === null && approval === 'approved')) {
-        approvals.push({ tool: tool.name, from, to: approval });
-      }
-    }
-    const removed = [...prev.keys()].filter((n) => !next.has(n));
-    if (baseline) this.approvals.set(this.name, baseline);
-    this.entries = next;
-    this.listed = true;
-    this.recount();
-    this.refresh();
-    return { added, removed, changed, approvals };
-  }
-
-  private publishListing(listing: ReturnType<Actor['applyListing']>): void {
-    const { added, removed, changed } = listing;
+  private publishListing({ added, removed, changed, approvals }: ListingChanges): void {
     if (added.length + removed.length + changed.length > 0) {
       this.bus.publish({
         type: 'tools_updated',
         server: this.name,
-        data: { tool_count: this.entries.size, added, removed, changed, summary: this.summary },
+        data: { tool_count: this.catalog.size, added, removed, changed, summary: this.summary },
       });
     }
-    this.publishApprovals(listing.approvals);
+    this.publishApprovals(approvals);
   }
 
   private publishApprovals(changes: readonly ApprovalChange[]): void {
@@ -1098,23 +643,88 @@ class Actor implements ServerActor {
     }
   }
 
-  private recount(): void {
-    let pending = 0;
-    let changed = 0;
-    for (const e of this.entries.values()) {
-      if (e.approval === 'pending') pending++;
-      else if (e.approval === 'changed') changed++;
+  // ── tool calls ─────────────────────────────────────────────────────────
+
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    { signal, timeoutMs }: ToolCallOptions = {},
+  ): Promise<UpstreamCallResult> {
+    const started = this.clock.now();
+    const conn = this.conn;
+    if (this.state === 'closed') throw this.rejectCall(tool, 'STOPPED', `server "${this.name}" is closed`);
+    if (this.state !== 'ready' || !conn) {
+      throw this.rejectCall(tool, 'NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
     }
-    this.pendingCount = pending;
-    this.changedCount = changed;
-    this.toolsCache = undefined;
-    this.callableCache = undefined;
+    const approval = this.catalog.approval(tool);
+    if (approval === undefined) {
+      throw this.rejectCall(tool, 'TOOL_NOT_FOUND', `server "${this.name}" has no tool "${tool}"`);
+    }
+    if (!this.catalog.allowed(tool)) {
+      throw this.rejectCall(tool, 'TOOL_DISABLED', `tool "${tool}" of server "${this.name}" is disabled by config`);
+    }
+    if (approval !== 'approved') {
+      throw this.rejectCall(
+        tool,
+        'TOOL_NOT_APPROVED',
+        `tool "${tool}" of server "${this.name}" is ${approval} and must be approved before it can be called`,
+      );
+    }
+    const permit = this.circuit.admit();
+    if (!permit) throw this.rejectCall(tool, 'CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
+    const deadlineMs = timeoutMs ?? this.settings.call_tool_timeout;
+    this.calls++;
+    try {
+      const result = await this.deadlines.run(
+        deadlineMs,
+        (s) => conn.callTool(tool, args, { signal: s, timeoutMs: bounded(deadlineMs) }),
+        () =>
+          new ActorError('CALL_TIMEOUT', `tool "${tool}" of server "${this.name}" timed out after ${deadlineMs} ms`),
+        signal,
+      );
+      this.circuit.settle(permit, 'ok');
+      this.publishCall(tool, started, result.isError ? 'error' : 'ok');
+      return result;
+    } catch (error) {
+      const err = toCallError(error);
+      const counted = err.code === 'CALL_TIMEOUT' || err.code === 'CALL_FAILED';
+      this.circuit.settle(permit, counted ? 'failed' : 'aborted');
+      this.publishCall(tool, started, err.code === 'CALL_TIMEOUT' ? 'timeout' : 'error');
+      throw err;
+    } finally {
+      this.calls--;
+    }
   }
 
-  private allowed(tool: string): boolean {
-    if (this.allow) return this.allow.has(tool);
-    if (this.deny) return !this.deny.has(tool);
-    return true;
+  admitCall(): CallPermit {
+    if (this.state === 'closed') throw new ActorError('STOPPED', `server "${this.name}" is closed`);
+    if (this.state !== 'ready') throw new ActorError('NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
+    const permit = this.circuit.admit();
+    if (!permit) throw new ActorError('CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
+    return permit;
+  }
+
+  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void {
+    this.circuit.settle(permit, outcome);
+  }
+
+  private rejectCall(tool: string, code: ActorErrorCode, message: string): ActorError {
+    this.publishCall(tool, this.clock.now(), 'rejected');
+    return new ActorError(code, message);
+  }
+
+  private publishCall(tool: string, started: number, status: ToolCallStatus): void {
+    this.bus.publish({
+      type: 'tool_called',
+      server: this.name,
+      data: { tool, duration_ms: this.clock.now() - started, status },
+    });
+  }
+
+  private circuitChanged(from: CircuitState, to: CircuitState): void {
+    this.refresh();
+    this.logger.info('circuit changed', { server: this.name, from, to });
+    this.bus.publish({ type: 'circuit_state_changed', server: this.name, data: { from, to, summary: this.summary } });
   }
 
   // ── internals ──────────────────────────────────────────────────────────
@@ -1123,171 +733,81 @@ class Actor implements ServerActor {
     if (this.groups.length !== server.groups.length || this.groups.some((g, i) => g !== server.groups[i])) {
       this.groups = server.groups.length === 0 ? EMPTY : Object.freeze([...server.groups]);
     }
-    this.allow = server.enabled_tools ? new Set(server.enabled_tools) : undefined;
-    this.deny = server.disabled_tools ? new Set(server.disabled_tools) : undefined;
-    this.callableCache = undefined;
+    this.catalog.setFilters(server);
   }
 
   /** Where the actor rests instead of connecting, if anywhere. */
-  private restingState(): ServerState | undefined {
+  private resting(): 'quarantined' | 'disabled' | null {
     if (this.server.quarantined) return 'quarantined';
-    if (!this.server.enabled || this.autoDisabled) return 'disabled';
-    return undefined;
-  }
-
-  private transition(to: ServerState, reason: string, error?: string): void {
-    const from = this.state;
-    this.state = to;
-    if (to !== 'error') this.clearRetry();
-    if (to !== 'ready') this.connectedAt = null;
-    this.refresh();
-    if (from === to) return;
-    this.logger.info('server state changed', { server: this.name, from, to, reason });
-    this.bus.publish({
-      type: 'server_state_changed',
-      server: this.name,
-      data: {
-        from,
-        to,
-        reason,
-        ...(error === undefined ? {} : { error }),
-        retry_count: this.failures,
-        next_retry_at: this.nextRetryAt,
-        summary: this.summary,
-      },
-    });
-  }
-
-  private setErrorCode(code: ActorFailureCode | null): void {
-    if (this.lastErrorCode === code) return;
-    this.lastErrorCode = code;
-    this.healthCache = undefined;
+    if (!this.server.enabled || this.retry.autoDisabled) return 'disabled';
+    return null;
   }
 
   private refresh(): void {
     this.summary = Object.freeze({
       name: this.name,
       protocol: this.server.protocol,
-      enabled: this.server.enabled && this.autoDisabled === null,
+      enabled: this.server.enabled && this.retry.autoDisabled === null,
       quarantined: this.server.quarantined,
       groups: this.groups as string[],
-      state: this.state,
-      circuit: this.circuit,
-      tool_count: this.entries.size,
-      retry_count: this.failures,
-      next_retry_at: this.nextRetryAt,
+      state: shown(this.state),
+      circuit: this.circuit.state,
+      tool_count: this.catalog.size,
+      retry_count: this.retry.failures,
+      next_retry_at: this.retry.nextRetryAt,
       connected_at: this.connectedAt,
       last_error: this.lastError,
-      auto_disabled: this.autoDisabled,
-      pending_tools: this.pendingCount,
-      changed_tools: this.changedCount,
-    });
-  }
-
-  /**
-   * Runs `run` with an abort signal and a deadline on the injected clock. Settles at the deadline even when
-   * `run` ignores its signal; `outer` aborting settles it with `ABORTED`. Teardown aborts every open deadline.
-   */
-  private withDeadline<T>(
-    ms: number,
-    run: (signal: AbortSignal) => Promise<T>,
-    onTimeout: () => Error,
-    outer?: AbortSignal,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const ctl = new AbortController();
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
-      let settled = false;
-      const finish = (settleWith: () => void) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuter);
-        this.deadlines.delete(handle);
-        settleWith();
-      };
-      const abortWith = (error: Error) => {
-        finish(() => reject(error));
-        ctl.abort(error);
-      };
-      const onOuter = () => abortWith(new ActorError('ABORTED', 'the call was aborted by the caller'));
-      const handle: Deadline = { abort: abortWith };
-      this.deadlines.add(handle);
-      if (outer?.aborted) {
-        onOuter();
-        return;
-      }
-      outer?.addEventListener('abort', onOuter, { once: true });
-      if (Number.isFinite(ms) && ms > 0) timer = this.clock.setTimeout(() => abortWith(onTimeout()), ms);
-      let running: Promise<T>;
-      try {
-        running = run(ctl.signal);
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      running.then(
-        (value) => finish(() => resolve(value)),
-        (error: unknown) => finish(() => reject(error)),
-      );
-    });
-  }
-
-  private enqueue<T>(fn: () => T | Promise<T>, internal = false): Promise<T> {
-    if (!internal && this.queue.length >= this.mailboxLimit) {
-      return Promise.reject(new ActorError('BUSY', `mailbox of server "${this.name}" is full`));
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push(async () => {
-        try {
-          resolve(await fn());
-        } catch (error) {
-          reject(error);
-        }
-      });
-      if (!this.draining) {
-        // Jobs never run on the caller's stack: a listener that sends a command while the actor publishes, or a
-        // reconcile creating a thousand actors, only queues work; it runs right after, in order.
-        this.draining = true;
-        queueMicrotask(() => void this.drain());
-      }
+      auto_disabled: this.retry.autoDisabled,
+      pending_tools: this.catalog.pending,
+      changed_tools: this.catalog.changed,
     });
   }
 
   /** Queues an internal step (connect result, lost connection, retry); never bounded, never rejects. */
-  private internal(fn: () => void): void {
-    this.enqueue(fn, true).catch((error: unknown) => {
+  private internal(fn: () => unknown): void {
+    this.mailbox.enqueue(fn, true).catch((error: unknown) => {
       this.logger.error('actor step failed', { server: this.name, error: describeError(error) });
     });
   }
-
-  private async drain(): Promise<void> {
-    try {
-      for (let job = this.queue.shift(); job; job = this.queue.shift()) await job();
-    } finally {
-      this.draining = false;
-    }
-  }
 }
 
-function timersChanged(
+/** The lifecycle input of a config change from `prev` to `next` (the first rule that applies). */
+function configInput(
   prev: ServerConfig,
   prevSettings: ActorSettings,
   next: ServerConfig,
   nextSettings: ActorSettings,
-): boolean {
-  return (
-    (prev.health_check_interval ?? prevSettings.health_check_interval) !==
-      (next.health_check_interval ?? nextSettings.health_check_interval) ||
-    prevSettings.tool_discovery_interval !== nextSettings.tool_discovery_interval
-  );
+): LifecycleInput {
+  if (!prev.quarantined && next.quarantined) return { type: 'quarantine' };
+  if (prev.quarantined && !next.quarantined) return { type: 'unquarantine', enabled: next.enabled };
+  if (next.quarantined) return { type: 'reconfigure', connection: false, timers: false };
+  if (prev.enabled && !next.enabled) return { type: 'disable', quarantined: false };
+  if (!prev.enabled && next.enabled) return { type: 'enable', quarantined: false };
+  return {
+    type: 'reconfigure',
+    connection: connectionChanged(prev, next),
+    timers:
+      (prev.health_check_interval ?? prevSettings.health_check_interval) !==
+        (next.health_check_interval ?? nextSettings.health_check_interval) ||
+      prevSettings.tool_discovery_interval !== nextSettings.tool_discovery_interval,
+  };
 }
 
-/**
- * A deadline the connector can take as well (so its own default never cuts a longer one short); `undefined` for
- * "none" (zero, negative or infinite), which the actor's own timer also treats as no deadline.
- */
-function bounded(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+/** Resolves the attempt once `step` (a connect result) has run. */
+function settleAfter(step: Waitable, attempt: Attempt): Waitable {
+  if (step instanceof Promise) {
+    return step.then((wait) => {
+      attempt.resolve();
+      return wait;
+    });
+  }
+  attempt.resolve();
+  return step;
+}
+
+/** The state a summary shows: `closed` is `stopped` for good. */
+function shown(state: LifecycleState): ServerSummary['state'] {
+  return state === 'closed' ? 'stopped' : state;
 }
 
 function describeError(error: unknown): string {

@@ -83,16 +83,3 @@ export function connectionChanged(a: ServerConfig, b: ServerConfig): boolean {
   for (const key of CONNECTION_FIELDS) if (!jsonEqual(a[key], b[key])) return true;
   return false;
 }
-
-/**
- * Backoff before retry number `attempt` (0-based: 0 after the first failure): full jitter with a floor,
- * `initial_delay + random() · (cap − initial_delay)` where `cap = min(max_delay, initial_delay · 2^attempt)`.
- * The floor keeps a failing server from being retried in a hot loop when the jitter draws near zero;
- * the upper bound doubles with each attempt until `max_delay`.
- */
-export function backoffDelay(attempt: number, retry: Readonly<RetryConfig>, random: () => number): number {
-  const { initial_delay: initial, max_delay: max } = retry;
-  const cap = Math.min(max, initial * 2 ** Math.min(attempt, 52));
-  const span = Math.max(0, cap - initial);
-  return Math.round(initial + Math.min(1, Math.max(0, random())) * span);
-}

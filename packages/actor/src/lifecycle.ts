@@ -1,0 +1,187 @@
+import type { ServerState } from '@mcpproxy/contracts';
+
+/**
+ * The actor's lifecycle as data: `transition(state, input)` answers the next state and the effects the shell runs,
+ * in order. No timers, no I/O, no clock: the shell (actor.ts) runs the effects and feeds their results back as
+ * inputs (`connected`, `connect_failed`, `lost`, `retry_due`). Decisions that depend on data the machine does not
+ * hold (the config's flags, the failure count against `max_retries`) arrive as fields of the input.
+ */
+
+/** The actor's states plus `closed` (for good; shown as `stopped`). */
+export type LifecycleState = ServerState | 'closed';
+
+/** Where an actor rests instead of connecting: quarantined, or disabled (by config or auto-disable); `null` = nowhere. */
+export type Resting = 'quarantined' | 'disabled' | null;
+
+/** What can happen to an actor: a command, a config change, or the result of an effect. */
+export type LifecycleInput =
+  | { type: 'start'; resting: Resting }
+  | { type: 'restart'; resting: Resting }
+  | { type: 'stop' }
+  /** `enable()` or a config entry that became enabled. */
+  | { type: 'enable'; quarantined: boolean }
+  /** `disable()` or a config entry that became disabled. */
+  | { type: 'disable'; quarantined: boolean }
+  | { type: 'quarantine' }
+  | { type: 'unquarantine'; enabled: boolean }
+  /** Any other config change: whether a connection field or a ready-time interval changed. */
+  | { type: 'reconfigure'; connection: boolean; timers: boolean }
+  | { type: 'close' }
+  /** The current connect attempt opened a connection. */
+  | { type: 'connected' }
+  /** The current connect attempt failed or timed out; `giveUp` when this failure reaches `max_retries`. */
+  | { type: 'connect_failed'; reason: 'connect_failed' | 'init_timeout'; giveUp: boolean }
+  /** The live connection ended: closed by the upstream, or a failed health check. */
+  | { type: 'lost'; reason: 'connection_lost' | 'health_check_failed' }
+  /** The backoff timer fired. */
+  | { type: 'retry_due' };
+
+/** What the shell does, in the order given. */
+export type LifecycleEffect =
+  /** Abort the connect, clear every timer, abort pings, listings and calls, reset the circuit, close the connection. */
+  | { type: 'teardown' }
+  /** Zero the consecutive failure count. */
+  | { type: 'reset_failures' }
+  /** Forget an auto-disable. */
+  | { type: 'clear_auto_disable' }
+  /** Forget the tool listing and the approved hashes: the next listing is a new baseline (a person approved). */
+  | { type: 'forget_tools' }
+  /** Enter `connecting` (published) and open a connection; the command settles when that attempt settles. */
+  | { type: 'connect'; reason: string }
+  /** The command settles when the connect attempt under way settles. */
+  | { type: 'join' }
+  /** Enter `state` and publish `server_state_changed` if it differs; `error` attaches the last error. */
+  | { type: 'enter'; state: LifecycleState; reason: string; error?: true }
+  /** Republish nothing, but rebuild the summary (a flag of the config or the auto-disable changed). */
+  | { type: 'refresh' }
+  /** Take the new connection: reset failures and errors, apply its listing. */
+  | { type: 'attach' }
+  /** After `ready`: publish `connection_established` and the listing, start health pings and discovery. */
+  | { type: 'announce' }
+  /** Close a connection nobody waits for any more. */
+  | { type: 'discard' }
+  /** Count a failed connect and keep its message and code. */
+  | { type: 'record_failure' }
+  /** Detach the lost connection, close it, keep its error and publish `connection_lost`. */
+  | { type: 'detach' }
+  /** Start the backoff timer of the next retry. */
+  | { type: 'schedule_retry' }
+  /** Mark the server auto-disabled (before entering `disabled`). */
+  | { type: 'auto_disable' }
+  /** Publish `server_auto_disabled` (after entering `disabled`). */
+  | { type: 'publish_auto_disabled' }
+  /** Restart health pings and discovery with the new intervals. */
+  | { type: 'reschedule' };
+
+/** One step of the machine. */
+export interface Step {
+  readonly next: LifecycleState;
+  readonly effects: readonly LifecycleEffect[];
+}
+
+/** Every state, for tables and tests. */
+export const LIFECYCLE_STATES: readonly LifecycleState[] = Object.freeze([
+  'idle',
+  'connecting',
+  'ready',
+  'error',
+  'disabled',
+  'quarantined',
+  'stopped',
+  'closed',
+]);
+
+const NONE: readonly LifecycleEffect[] = Object.freeze([]);
+const stay = (state: LifecycleState, effects: readonly LifecycleEffect[] = NONE): Step => ({ next: state, effects });
+const go = (state: LifecycleState, reason: string, before: readonly LifecycleEffect[] = NONE): Step => ({
+  next: state,
+  effects: [...before, { type: 'enter', state, reason }],
+});
+const connect = (reason: string, before: readonly LifecycleEffect[] = NONE): Step => ({
+  next: 'connecting',
+  effects: [...before, { type: 'connect', reason }],
+});
+
+/** Whether a connection may be open or opening: a connection field change reconnects only then. */
+const live = (s: LifecycleState) => s === 'connecting' || s === 'ready' || s === 'error';
+
+/** The next state and the effects of `input` in `state`. Pure: the same arguments give an equal step. */
+export function transition(state: LifecycleState, input: LifecycleInput): Step {
+  if (state === 'closed') return stay(state);
+  switch (input.type) {
+    case 'start':
+      if (input.resting) return go(input.resting, 'start');
+      if (state === 'idle' || state === 'stopped' || state === 'error') return connect('start');
+      return state === 'connecting' ? stay(state, [{ type: 'join' }]) : stay(state);
+    case 'restart':
+      if (input.resting) return go(input.resting, 'restart');
+      return connect('restart', [{ type: 'teardown' }, { type: 'reset_failures' }]);
+    case 'stop':
+      return go('stopped', 'stop', [{ type: 'teardown' }]);
+    case 'enable': {
+      const cleared: LifecycleEffect[] = [{ type: 'clear_auto_disable' }, { type: 'reset_failures' }];
+      if (state === 'disabled' && !input.quarantined) return connect('enable', cleared);
+      return stay(state, [...cleared, { type: 'refresh' }]);
+    }
+    case 'disable':
+      if (input.quarantined) return stay(state, [{ type: 'refresh' }]);
+      return go('disabled', 'disable', [{ type: 'teardown' }]);
+    case 'quarantine':
+      return go('quarantined', 'quarantined', [{ type: 'teardown' }]);
+    case 'unquarantine':
+      if (!input.enabled) return go('disabled', 'unquarantined', [{ type: 'forget_tools' }]);
+      return connect('unquarantined', [
+        { type: 'forget_tools' },
+        { type: 'clear_auto_disable' },
+        { type: 'reset_failures' },
+      ]);
+    case 'reconfigure':
+      if (input.connection && live(state)) {
+        return connect('config_changed', [{ type: 'teardown' }, { type: 'reset_failures' }]);
+      }
+      if (input.timers && state === 'ready') return stay(state, [{ type: 'reschedule' }, { type: 'refresh' }]);
+      return stay(state, [{ type: 'refresh' }]);
+    case 'close':
+      return go('closed', 'closed', [{ type: 'teardown' }]);
+    case 'connected':
+      if (state !== 'connecting') return stay(state, [{ type: 'discard' }]);
+      return { next: 'ready', effects: [{ type: 'attach' }, enter('ready', 'connected'), { type: 'announce' }] };
+    case 'connect_failed':
+      if (state !== 'connecting') return stay(state);
+      if (input.giveUp) {
+        return {
+          next: 'disabled',
+          effects: [
+            { type: 'record_failure' },
+            { type: 'auto_disable' },
+            { type: 'enter', state: 'disabled', reason: 'auto_disabled', error: true },
+            { type: 'publish_auto_disabled' },
+          ],
+        };
+      }
+      return {
+        next: 'error',
+        effects: [
+          { type: 'record_failure' },
+          { type: 'schedule_retry' },
+          { type: 'enter', state: 'error', reason: input.reason, error: true },
+        ],
+      };
+    case 'lost':
+      if (state !== 'ready') return stay(state);
+      return {
+        next: 'error',
+        effects: [
+          { type: 'detach' },
+          { type: 'schedule_retry' },
+          { type: 'enter', state: 'error', reason: input.reason, error: true },
+        ],
+      };
+    case 'retry_due':
+      return state === 'error' ? connect('retry') : stay(state);
+  }
+}
+
+function enter(state: LifecycleState, reason: string): LifecycleEffect {
+  return { type: 'enter', state, reason };
+}
