@@ -194,7 +194,7 @@ export async function openPage(
 }
 
 /** The state badge text of a server's row. */
-export const stateCell = (name: string) => `tr[data-server="${name}"] td.state .badge`;
+export const stateCell = (name: string) => `[data-server="${name}"] .state .badge`;
 
 /** Waits until the row of `name` shows `state`. */
 export async function waitForState(page: Page, name: string, state: string, timeout = 20_000): Promise<void> {

@@ -1,3 +1,5 @@
+// biome-ignore-all lint/a11y/useSemanticElements: an ARIA table of grid rows instead of <table>, so that off-screen rows skip layout (see ServersView)
+// biome-ignore-all lint/a11y/useFocusableInteractive: rows and headers are table structure, not widgets; the links and buttons in them take focus
 import type { BulkResult, ServerSummary } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { memo } from 'preact/compat';
@@ -52,29 +54,46 @@ interface RowProps {
 /** One row; memoised on the summary object, which the read model keeps identical while a server does not change. */
 const Row = memo(function Row({ server: s, retry, session }: RowProps) {
   const act = (a: Action) => () => void runAction(session, a, s.name);
+  const label = (text: string) => (
+    <span class="cell-label" aria-hidden="true">
+      {text}:{' '}
+    </span>
+  );
   return (
-    <tr data-server={s.name}>
-      <th scope="row">
+    <div role="row" class="row" data-server={s.name}>
+      <div role="rowheader" class="name">
         <a href={`#/servers/${encodeURIComponent(s.name)}`}>{s.name}</a>
-      </th>
-      <td>{s.groups.join(', ')}</td>
-      <td class="state">
+      </div>
+      <div role="cell" class="groups">
+        {s.groups.length ? label('Groups') : null}
+        {s.groups.join(', ')}
+      </div>
+      <div role="cell" class="state">
         <StateBadge state={s.state} />
         {s.auto_disabled ? <span class="hint"> auto-disabled</span> : null}
-      </td>
-      <td class="circuit">{s.circuit}</td>
-      <td class="num">
-        {s.tool_count}
+      </div>
+      <div role="cell" class="circuit">
+        {label('Circuit')}
+        {s.circuit}
+      </div>
+      <div role="cell" class="num">
+        {label('Tools')}
+        <span class="count">{s.tool_count}</span>
         {s.pending_tools + s.changed_tools > 0 ? (
           <a class="hint" href="#/quarantine">
             {' '}
             ({s.pending_tools + s.changed_tools} to review)
           </a>
         ) : null}
-      </td>
-      <td class="error-text">{s.last_error ?? ''}</td>
-      <td class="retry">{retry}</td>
-      <td class="actions">
+      </div>
+      <div role="cell" class="error-text">
+        {s.last_error ?? ''}
+      </div>
+      <div role="cell" class="retry">
+        {retry ? label('Retry') : null}
+        {retry}
+      </div>
+      <div role="cell" class="actions">
         {s.enabled ? (
           <button type="button" onClick={act('disable')} aria-label={`Disable ${s.name}`}>
             Disable
@@ -96,8 +115,8 @@ const Row = memo(function Row({ server: s, retry, session }: RowProps) {
             Quarantine
           </button>
         )}
-      </td>
-    </tr>
+      </div>
+    </div>
   );
 });
 
@@ -187,31 +206,32 @@ export function ServersView({ session }: { session: Session }) {
         {rows.length === all.length ? `${all.length} servers` : `${rows.length} of ${all.length} servers`}
       </p>
       <div class="table-wrap">
-        <table class="servers">
-          <caption class="sr-only">Servers, live</caption>
-          <thead>
-            <tr>
+        {/* ARIA table of grid rows rather than <table>: each row is its own layout box, so the browser lays out and
+            paints only the rows on screen (content-visibility) and one changed row, not all 1,000. */}
+        <div role="table" class="grid servers" aria-label="Servers, live" aria-rowcount={rows.length + 1}>
+          <div role="rowgroup" class="head">
+            <div role="row" class="row">
               {COLUMNS.map((c) => (
-                <th
+                <div
                   key={c.key}
-                  scope="col"
+                  role="columnheader"
                   aria-sort={sortKey.value === c.key ? (descending.value ? 'descending' : 'ascending') : 'none'}
                 >
                   <button type="button" class="sort" onClick={() => sortBy(c.key)}>
                     {c.label}
                     <span aria-hidden="true">{sortKey.value === c.key ? (descending.value ? ' ▼' : ' ▲') : ''}</span>
                   </button>
-                </th>
+                </div>
               ))}
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
+              <div role="columnheader">Actions</div>
+            </div>
+          </div>
+          <div role="rowgroup" class="rows">
             {rows.map((s) => (
               <Row key={s.name} server={s} retry={countdown(s.next_retry_at, now)} session={session} />
             ))}
-          </tbody>
-        </table>
+          </div>
+        </div>
       </div>
     </section>
   );
