@@ -50,7 +50,7 @@ describe('the servers table', () => {
     await waitForStatus(page, 'live');
     for (const name of ['alpha', 'beta', 'rug']) await waitForState(page, name, 'ready');
     expect(await page.locator('.rows [role="row"]').count()).toBe(3);
-    expect(await page.innerText('[data-server="beta"] .groups')).toBe('dev, team');
+    expect(await page.textContent('[data-server="beta"] .groups')).toContain('dev, team');
     expect(Number(await page.textContent('[data-server="alpha"] .num .count'))).toBeGreaterThan(5);
   });
 
