@@ -21,10 +21,16 @@ import { CircuitBreaker } from './circuit.js';
 import { bounded, Deadlines } from './deadline.js';
 import { ActorError, type ActorErrorCode } from './errors.js';
 import { HealthRecord, ReadySchedule } from './health.js';
-import { type LifecycleEffect, type LifecycleInput, type LifecycleState, transition } from './lifecycle.js';
+import {
+  configInput,
+  type LifecycleEffect,
+  type LifecycleInput,
+  type LifecycleState,
+  transition,
+} from './lifecycle.js';
 import { Mailbox } from './mailbox.js';
 import { RetryPolicy } from './retry.js';
-import { type ActorConfig, type ActorSettings, connectionChanged, DEFAULT_ACTOR_SETTINGS } from './settings.js';
+import { type ActorConfig, type ActorSettings, DEFAULT_ACTOR_SETTINGS } from './settings.js';
 import type {
   ActorCommand,
   ActorFailureCode,
@@ -769,28 +775,6 @@ class Actor implements ServerActor {
       this.logger.error('actor step failed', { server: this.name, error: describeError(error) });
     });
   }
-}
-
-/** The lifecycle input of a config change from `prev` to `next` (the first rule that applies). */
-function configInput(
-  prev: ServerConfig,
-  prevSettings: ActorSettings,
-  next: ServerConfig,
-  nextSettings: ActorSettings,
-): LifecycleInput {
-  if (!prev.quarantined && next.quarantined) return { type: 'quarantine' };
-  if (prev.quarantined && !next.quarantined) return { type: 'unquarantine', enabled: next.enabled };
-  if (next.quarantined) return { type: 'reconfigure', connection: false, timers: false };
-  if (prev.enabled && !next.enabled) return { type: 'disable', quarantined: false };
-  if (!prev.enabled && next.enabled) return { type: 'enable', quarantined: false };
-  return {
-    type: 'reconfigure',
-    connection: connectionChanged(prev, next),
-    timers:
-      (prev.health_check_interval ?? prevSettings.health_check_interval) !==
-        (next.health_check_interval ?? nextSettings.health_check_interval) ||
-      prevSettings.tool_discovery_interval !== nextSettings.tool_discovery_interval,
-  };
 }
 
 /** Resolves the attempt once `step` (a connect result) has run. */

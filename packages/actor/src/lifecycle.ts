@@ -1,4 +1,5 @@
-import type { ServerState } from '@mcpproxy/contracts';
+import type { ServerConfig, ServerState } from '@mcpproxy/contracts';
+import { type ActorSettings, connectionChanged } from './settings.js';
 
 /**
  * The actor's lifecycle as data: `transition(state, input)` answers the next state and the effects the shell runs,
@@ -107,7 +108,7 @@ const live = (s: LifecycleState) => s === 'connecting' || s === 'ready' || s ===
 
 /** The next state and the effects of `input` in `state`. Pure: the same arguments give an equal step. */
 export function transition(state: LifecycleState, input: LifecycleInput): Step {
-  if (state === 'closed') return stay(state);
+  if (state === 'closed') return input.type === 'connected' ? stay(state, [{ type: 'discard' }]) : stay(state);
   switch (input.type) {
     case 'start':
       if (input.resting) return go(input.resting, 'start');
@@ -180,6 +181,32 @@ export function transition(state: LifecycleState, input: LifecycleInput): Step {
     case 'retry_due':
       return state === 'error' ? connect('retry') : stay(state);
   }
+}
+
+/**
+ * The lifecycle input of a config change from `prev` to `next`: the first rule that applies of quarantine,
+ * unquarantine, still quarantined, disable, enable, else a reconfigure saying whether a connection field or a
+ * ready-time interval (health check, discovery) changed.
+ */
+export function configInput(
+  prev: ServerConfig,
+  prevSettings: ActorSettings,
+  next: ServerConfig,
+  nextSettings: ActorSettings,
+): LifecycleInput {
+  if (!prev.quarantined && next.quarantined) return { type: 'quarantine' };
+  if (prev.quarantined && !next.quarantined) return { type: 'unquarantine', enabled: next.enabled };
+  if (next.quarantined) return { type: 'reconfigure', connection: false, timers: false };
+  if (prev.enabled && !next.enabled) return { type: 'disable', quarantined: false };
+  if (!prev.enabled && next.enabled) return { type: 'enable', quarantined: false };
+  return {
+    type: 'reconfigure',
+    connection: connectionChanged(prev, next),
+    timers:
+      (prev.health_check_interval ?? prevSettings.health_check_interval) !==
+        (next.health_check_interval ?? nextSettings.health_check_interval) ||
+      prevSettings.tool_discovery_interval !== nextSettings.tool_discovery_interval,
+  };
 }
 
 function enter(state: LifecycleState, reason: string): LifecycleEffect {
