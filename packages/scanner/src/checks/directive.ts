@@ -1,0 +1,256 @@
+// Imperative directives to the model in instruction position: override its instructions, hide things from the
+// user, read secrets, send data out. Wording variants are folded first (case, look-alikes, NFKC, white space,
+// light leetspeak); a match that is only quoted or given as an example ("detects prompts such as '…'") is a
+// mention, not an order, and is not flagged: security tools describe attacks, attackers give orders.
+import type { ScanThreat } from '@mcpproxy/contracts';
+import { fieldAt, proseDoc } from '../doc.js';
+import { EMAIL_RE, OUTSIDE_URL_RE, SECRET_PATH_RE, SENSITIVE_RE } from '../patterns.js';
+import { deleet, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
+import type { Check, RawFinding } from '../types.js';
+
+type Category = 'override' | 'concealment' | 'secret_access' | 'exfiltration';
+
+const W = "[\\w'-]+";
+const OVERRIDE_RES: readonly RegExp[] = [
+  new RegExp(
+    `\\b(?:ignore|disregard|forget|override|bypass|drop)\\b(?: ${W}){0,3}? (?:previous|prior|preceding|above|earlier|former|original|initial|system|existing|all|any|your|other|the)(?: ${W}){0,2}? (?:instructions?|prompts?|rules|directions|guidelines|guidance|directives|constraints|policies|messages)\\b`,
+    'g',
+  ),
+  /\bforget (?:everything|all of the above|what you (?:were|have been) told)\b/g,
+  /\b(?:new|updated|real|true|actual|secret|hidden) (?:system )?(?:instructions?|orders)\s*:/g,
+  /\byou are (?:now )?(?:in )?(?:developer|dan|jailbreak|unrestricted|god|admin|root)(?: mode)?\b|\b(?:developer|jailbreak|god) mode\b/g,
+  /(?:^|\n|[.!?>\]] |<!-- ?)\[?(?:system|admin|developer)\]? ?(?:message|override|note)? ?:|\[(?:system|admin|inst)\]|<\|?im_start\|?>|\bnote to the (?:assistant|model|ai|agent)\s*:/g,
+  /\b(?:reveal|print|output|repeat|leak|disclose|show)\b(?: [\w']+){0,3} (?:system prompt|hidden instructions|initial instructions|original instructions)\b/g,
+  /\b(?:obey|follow|take orders from) (?:only|exclusively)\b/g,
+  /\b(?:fetch|download|load|read|get|visit|open|retrieve|curl)\b[^;\n]{0,60}?(?:https?:\/\/\S+)[^;\n]{0,60}?\b(?:follow|obey|execute|run|apply|do what)\b/g,
+];
+
+const CONCEALMENT_RES: readonly RegExp[] = [
+  /\b(?:do not|don't|dont|never|must not|should not|shouldn't)\b(?: [\w']+){0,2}? (?:tell|inform|notify|alert|warn|mention (?:this |it |that )?to|let) (?:the |your |this )?user\b/g,
+  /\bwithout (?:telling|informing|notifying|alerting|letting|asking|warning) (?:the |your )?user\b/g,
+  /\b(?:do not|don't|dont|never|must not)\b(?: [\w']+)? (?:mention|reveal|disclose|report|say|explain|show)\b(?: [\w']+)? (?:that|this|it|these|the (?:step|file|read|call|instructions?))\b/g,
+  /\b(?:keep|hide|conceal)\b(?: [\w']+){0,3}? from (?:the |your )?user\b/g,
+  /\b(?:could|might|may|would|will) (?:even )?(?:upset|scare|alarm|worry|frighten) the user\b/g,
+  /\bthe user (?:must|should|need|needs) not (?:know|see|be told|notice|find out)\b/g,
+];
+
+const OVERRIDE_HINT_RE =
+  /\b(?:ignor|disregard|forget|overrid|bypass|drop|instruction|orders|mode|system|admin|developer|note to|prompt|obey|follow|take orders)|im_start|inst\]/;
+const CONCEALMENT_HINT_RE = /\buser\b|\b(?:mention|reveal|disclos|report|say|explain|show)/;
+
+/** Base-form verbs that give an order when they start a clause. */
+const ACCESS_VERB_RE =
+  /\b(?:read|open|cat|load|access|get|grab|collect|copy|include|attach|upload|send|pass|provide|dump|print|output|extract|locate|find|append|paste|fetch|retrieve|forward|post|run|put|fill|embed|share|submit|transmit|exfiltrate|leak|mirror|add|write|bcc|cc|store|log)\b/g;
+const SEND_VERBS = new Set([
+  'send',
+  'post',
+  'upload',
+  'forward',
+  'transmit',
+  'exfiltrate',
+  'leak',
+  'copy',
+  'mirror',
+  'submit',
+  'share',
+  'include',
+  'put',
+  'append',
+  'pass',
+  'embed',
+  'attach',
+  'add',
+  'fill',
+  'provide',
+  'paste',
+  'write',
+  'bcc',
+  'cc',
+  'store',
+  'log',
+]);
+/** Words before a verb that make it a noun or a description ("a post of", "used to read", "that reads"). */
+const NOT_IMPERATIVE = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'will',
+  'can',
+  'could',
+  'that',
+  'which',
+  'it',
+  'tool',
+  'server',
+  'we',
+  'they',
+  'who',
+  'this',
+  'its',
+  'their',
+  'and/or',
+]);
+const MODAL_BEFORE_TO = new Set([
+  'need',
+  'needs',
+  'have',
+  'has',
+  'required',
+  'want',
+  'important',
+  'necessary',
+  'mandatory',
+  'sure',
+  'going',
+  'remember',
+]);
+const NOUN_AFTER_RE =
+  /^[ -](?:keys?|tokens?|control|rights|levels?|requests?|logs?|mode|only|permissions?|patterns?|rules?|events?|errors?)\b/;
+const PARAM_WORD_RE = /\b(?:parameter|argument|arg|field|param|property)\b/;
+
+const WEAK_RE =
+  /<important>|\bimportant\s*:|\bbefore (?:using|calling|invoking|running) (?:this|the) tool\b|\botherwise (?:the|this) tool (?:will not|won't|will fail|does not)|\b(?:silently|secretly|covertly|quietly|stealthily)\b|\bbefore (?:answering|responding|replying)\b|\byou must\b/g;
+
+const MAX_MATCHES = 64;
+
+/** One directive found in folded text. */
+export interface DirectiveMatch {
+  readonly category: Category;
+  readonly threat: ScanThreat;
+  readonly index: number;
+  /** The sentence, folded. */
+  readonly sentence: string;
+  /** Only quoted or given as an example. */
+  readonly mention: boolean;
+}
+
+export interface FindOptions {
+  /** The tool's own parameter names, lower case: a sentence that routes data into one of them is exfiltration. */
+  readonly params?: readonly string[] | undefined;
+  /** Whether offset `index` lies in a parameter's own description, where "here"/"this field" is a destination. */
+  readonly inParam?: ((index: number) => boolean) | undefined;
+  readonly raw?: string | undefined;
+}
+
+function wordBefore(text: string, index: number): { word: string; start: number } {
+  const head = text.slice(Math.max(0, index - 40), index).trimEnd();
+  const m = /([\w'/-]+)\W*$/.exec(head);
+  if (!m) return { word: '', start: -1 };
+  return { word: m[1] as string, start: index - (head.length - m.index) };
+}
+
+function imperative(text: string, index: number): boolean {
+  const { word, start } = wordBefore(text, index);
+  if (word === 'to') return MODAL_BEFORE_TO.has(wordBefore(text, start).word);
+  return !NOT_IMPERATIVE.has(word);
+}
+
+function hasDestination(tail: string, at: number, options: FindOptions): boolean {
+  if (OUTSIDE_URL_RE.test(tail) || EMAIL_RE.test(tail) || PARAM_WORD_RE.test(tail)) return true;
+  if (/\bchannel [a-z0-9]{6,}\b|\bwebhook\b/.test(tail)) return true;
+  if (options.inParam?.(at) && /\b(?:here|this (?:field|value|parameter))\b|^\s*(?:with|in)\b/.test(tail)) return true;
+  const params = options.params;
+  if (params === undefined || params.length === 0) return false;
+  for (const m of tail.matchAll(/[\w-]{3,}/g)) if (params.includes(m[0])) return true;
+  return false;
+}
+
+/** Every directive in folded text, mentions included (flagged as such). */
+export function findDirectives(folded: string, options: FindOptions = {}): DirectiveMatch[] {
+  const out: DirectiveMatch[] = [];
+  let spans: Array<[number, number]> | undefined;
+  const add = (category: Category, threat: ScanThreat, index: number) => {
+    if (out.length >= MAX_MATCHES) return; // a megabyte of repeated phrases must not cost a sentence scan each
+    spans ??= quotedSpans(folded);
+    const s = sentenceStart(folded, index);
+    out.push({
+      category,
+      threat,
+      index,
+      sentence: folded.slice(s, sentenceEnd(folded, index)),
+      mention: isMention(folded, index, spans),
+    });
+  };
+  // Cheap pre-tests keep the common case (a plain description) to three scans of the text.
+  if (OVERRIDE_HINT_RE.test(folded)) {
+    for (const re of OVERRIDE_RES) {
+      for (const m of folded.matchAll(re)) add('override', 'instruction_override', m.index);
+    }
+  }
+  if (CONCEALMENT_HINT_RE.test(folded)) {
+    for (const re of CONCEALMENT_RES) {
+      for (const m of folded.matchAll(re)) add('concealment', 'concealment', m.index);
+    }
+  }
+  if (!SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded)) return out;
+  for (const m of folded.matchAll(ACCESS_VERB_RE)) {
+    const at = m.index;
+    if (!imperative(folded, at)) continue;
+    // "access keys", "post request", "read only": the verb is a modifier of the noun after it.
+    if (NOUN_AFTER_RE.test(folded.slice(at + m[0].length, at + m[0].length + 16))) continue;
+    const end = sentenceEnd(folded, at);
+    const tail = folded.slice(at, Math.min(end, at + 200));
+    const secret = SECRET_PATH_RE.test(tail.slice(0, 120));
+    const verb = m[0];
+    if (secret && !SEND_VERBS.has(verb)) {
+      add('secret_access', 'secret_access', at);
+      continue;
+    }
+    if (SEND_VERBS.has(verb) || verb === 'get' || verb === 'collect' || verb === 'read') {
+      const sensitive = SENSITIVE_RE.test(tail.slice(0, 120)) || secret;
+      if (sensitive && (verb === 'exfiltrate' || hasDestination(tail.slice(verb.length), at, options))) {
+        add('exfiltration', 'exfiltration', at);
+      } else if (secret) {
+        add('secret_access', 'secret_access', at);
+      }
+    }
+  }
+  return out;
+}
+
+const BASE_CONFIDENCE: Record<Category, number> = {
+  override: 0.9,
+  concealment: 0.85,
+  secret_access: 0.9,
+  exfiltration: 0.92,
+};
+/** Directives to the model, outside quotes and example frames. */
+export const directiveCheck: Check = {
+  id: 'directive',
+  run({ view }) {
+    const out: RawFinding[] = [];
+    const doc = proseDoc(view);
+    if (doc.text.length === 0) return out;
+    const params = view.params.map((p) => p.name.toLowerCase());
+    const options: FindOptions = { params, inParam: (i) => fieldAt(doc, i)?.kind === 'param_description' };
+    const matches = findDirectives(doc.text, options);
+    const leet = deleet(doc.text); // same length as the text: offsets still point at the same field
+    if (leet !== undefined) matches.push(...findDirectives(leet, options));
+    const seen = new Set<string>();
+    for (const m of matches) {
+      if (m.mention) continue;
+      const field = fieldAt(doc, m.index);
+      if (field === undefined) continue;
+      const key = `${field.path}\u0000${m.category}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const fieldText = doc.text.slice(doc.starts[doc.fields.indexOf(field)] ?? 0).split('\n', 1)[0] ?? '';
+      const weak = (fieldText.match(WEAK_RE) ?? []).length;
+      const others = matches.filter((o) => !o.mention && o.category !== m.category).length;
+      const confidence = Math.min(0.99, BASE_CONFIDENCE[m.category] + 0.03 * weak + 0.02 * Math.min(others, 3));
+      out.push({
+        check: 'directive',
+        tier: 'hard',
+        threat: m.threat,
+        confidence: Math.round(confidence * 100) / 100,
+        evidence: `${m.category.replace('_', ' ')}: "${renderSafe(m.sentence.trim(), 160)}"`,
+        path: field.path,
+        subject: m.sentence,
+        param: field.param,
+      });
+      if (out.length >= 16) break;
+    }
+    return out;
+  },
+};

@@ -1,0 +1,159 @@
+// Decode-then-confirm: base64, hex and URL-encoded blobs are decoded, and flagged only when the decoded text is a
+// shell command, a fetch to an outside host, a secret path or a directive to the model. An image, a hash or
+// "hello world" in base64 is left alone: encoding is not suspicious, what it hides is.
+
+import { rawText } from '../doc.js';
+import { classifyPayload } from '../patterns.js';
+import { fold, renderSafe } from '../text.js';
+import type { Check, RawFinding } from '../types.js';
+import { findDirectives } from './directive.js';
+
+const MAX_LAYERS = 3;
+const MAX_CANDIDATES = 64;
+
+// Lookbehinds make each run start once, not at every character of a long word.
+const B64_RE = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const HEX_RE = /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){8,}/g;
+const ESCAPED_RE = /(?:\\x[0-9a-fA-F]{2}|\\u00[0-9a-fA-F]{2}){4,}/g;
+const BLOB_HINT_RE = /[A-Za-z0-9+/_-]{16}|\\x[0-9a-fA-F]{2}|\\u00|%[0-9a-fA-F]{2}/;
+const PCT_RE = /\S*(?:%[0-9a-fA-F]{2}\S*){3,}/g;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf16 = new TextDecoder('utf-16le', { fatal: true });
+
+function bytesToText(bytes: Uint8Array): string | undefined {
+  // PowerShell's -EncodedCommand is UTF-16LE: every other byte zero.
+  let zeros = 0;
+  for (let i = 1; i < bytes.length; i += 2) if (bytes[i] === 0) zeros++;
+  try {
+    if (bytes.length >= 8 && zeros >= bytes.length / 2 - 1) return utf16.decode(bytes);
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function fromBase64(s: string): string | undefined {
+  let t = s.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (t.length % 4 === 1) return undefined;
+  t += '='.repeat((4 - (t.length % 4)) % 4);
+  let bin: string;
+  try {
+    bin = atob(t);
+  } catch {
+    return undefined;
+  }
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytesToText(bytes);
+}
+
+function fromHex(s: string): string | undefined {
+  const hex = s.replace(/\\x|\\u00/g, '');
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytesToText(bytes);
+}
+
+function fromPercent(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mostly printable text: binary (images, hashes) decodes to noise and is skipped. */
+function readable(s: string): boolean {
+  if (s.length < 6) return false;
+  let ok = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x09 || c === 0x0d || c >= 0xa0) ok++;
+  }
+  return ok / s.length >= 0.9;
+}
+
+/** camelCase or snake_case words: few capitals, no digits, no `+` or `/` (base64 of text has all of these). */
+function identifierLike(s: string): boolean {
+  if (/[0-9+/=]/.test(s)) return false;
+  let upper = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper++;
+  }
+  return upper / s.length < 0.25;
+}
+
+interface Decoded {
+  readonly encoding: string;
+  readonly at: number;
+  readonly text: string;
+}
+
+/** Every blob of `text` that decodes to readable text, up to {@link MAX_LAYERS} layers deep. */
+export function decodeBlobs(text: string): Decoded[] {
+  const out: Decoded[] = [];
+  const visit = (s: string, layer: number, at: number, chain: string) => {
+    if (layer >= MAX_LAYERS || out.length >= MAX_CANDIDATES) return;
+    const tryOne = (encoding: string, index: number, blob: string, decode: (b: string) => string | undefined) => {
+      if (out.length >= MAX_CANDIDATES) return;
+      const decoded = decode(blob);
+      if (decoded === undefined || !readable(decoded) || decoded === blob) return;
+      const name = chain === '' ? encoding : `${chain} → ${encoding}`;
+      const where = layer === 0 ? index : at;
+      out.push({ encoding: name, at: where, text: decoded });
+      visit(decoded, layer + 1, where, name);
+    };
+    for (const m of s.matchAll(HEX_RE)) tryOne('hex', m.index, m[0], fromHex);
+    for (const m of s.matchAll(ESCAPED_RE)) tryOne('escaped hex', m.index, m[0], fromHex);
+    for (const m of s.matchAll(B64_RE)) {
+      // Identifiers (list_directory_with_sizes) and plain words decode to noise; hex is handled above.
+      if (/^[0-9a-fA-F]+$/.test(m[0]) || !/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0]) || identifierLike(m[0])) continue;
+      tryOne('base64', m.index, m[0], fromBase64);
+    }
+    if (s.includes('%')) for (const m of s.matchAll(PCT_RE)) tryOne('URL encoding', m.index, m[0], fromPercent);
+  };
+  visit(text, 0, 0, '');
+  return out;
+}
+
+/** Encoded payloads confirmed by what they decode to. */
+export const encodedPayloadCheck: Check = {
+  id: 'encoded_payload',
+  run({ view }) {
+    const out: RawFinding[] = [];
+    if (!BLOB_HINT_RE.test(rawText(view))) return out;
+    for (const field of view.fields) {
+      if (field.kind === 'name' || field.kind === 'param_name' || field.text.length < 16) continue;
+      if (!BLOB_HINT_RE.test(field.text)) continue;
+      for (const d of decodeBlobs(field.text)) {
+        const folded = fold(d.text);
+        const payload = classifyPayload(folded);
+        const directive =
+          payload === undefined ? findDirectives(folded, { raw: d.text }).find((x) => !x.mention) : undefined;
+        if (payload === undefined && directive === undefined) continue;
+        const what =
+          payload?.kind === 'shell'
+            ? 'a shell command'
+            : payload?.kind === 'secret_path'
+              ? 'a secret path'
+              : payload?.kind === 'fetch'
+                ? 'a fetch to an outside host'
+                : 'a directive to the model';
+        out.push({
+          check: 'encoded_payload',
+          tier: 'hard',
+          threat: 'obfuscated_payload',
+          confidence: 0.93,
+          evidence: `${d.encoding} at ${d.at} decodes to ${what}: "${renderSafe(d.text, 140)}"`,
+          path: field.path,
+          subject: folded,
+          param: field.param,
+        });
+        if (out.length >= 16) return out;
+      }
+    }
+    return out;
+  },
+};

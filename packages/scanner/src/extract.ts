@@ -1,0 +1,173 @@
+// Flattens a tool definition into the strings the model will read, iteratively (a 10,000-level schema must not
+// overflow the stack), within bounds on depth, nodes and total text.
+import type { FieldKind, ParamView, ScanLimits, TextField, ToolView } from './types.js';
+
+export const DEFAULT_LIMITS = { maxText: 256 * 1024, maxDepth: 64, maxNodes: 20_000 } as const;
+
+/** Keys whose values (any depth) are data the model may copy into calls. */
+const VALUE_KEYS = new Set(['default', 'enum', 'examples', 'example', 'const']);
+/** Keys whose strings are schema machinery, not text for the model. */
+const SKIP_KEYS = new Set(['type', 'format', '$ref', '$schema', '$id', '$anchor', 'required', 'pattern']);
+/** Strings under other (vendor) keys are scanned when at least this long: the model sees the whole schema. */
+const MIN_OTHER = 16;
+
+interface Frame {
+  readonly value: unknown;
+  readonly path: string;
+  readonly depth: number;
+  /** Kind for strings at this node. */
+  readonly kind: FieldKind | undefined;
+  readonly param: string | undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function safeKey(k: string): string {
+  return /^[A-Za-z_$][\w$-]*$/.test(k) ? k : JSON.stringify(k.slice(0, 64));
+}
+
+/**
+ * Reads a tool definition into a {@link ToolView}. Never throws on odd input: non-string fields are skipped,
+ * cycles are visited once, and whatever lies past `maxDepth`, `maxNodes` or `maxText` is left out and named in
+ * `truncated`.
+ */
+export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
+  const maxText = limits.maxText ?? DEFAULT_LIMITS.maxText;
+  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const maxNodes = limits.maxNodes ?? DEFAULT_LIMITS.maxNodes;
+  const fields: TextField[] = [];
+  let budget = maxText;
+  let truncated: string | undefined;
+  const note = (why: string) => {
+    truncated ??= why;
+  };
+
+  const addText = (path: string, kind: FieldKind, text: string, param: string | undefined) => {
+    if (text.length === 0) return;
+    if (budget <= 0) {
+      note(`text past the first ${maxText} characters (at ${path})`);
+      return;
+    }
+    let t = text;
+    if (t.length > budget) {
+      t = t.slice(0, budget);
+      if (/[\uD800-\uDBFF]$/.test(t)) t = t.slice(0, -1); // keep a cut pair from looking like a lone surrogate
+      note(`text past the first ${maxText} characters (at ${path})`);
+    }
+    budget -= t.length;
+    fields.push({ path, kind, text: t, param });
+  };
+
+  const root = isRecord(tool) ? tool : {};
+  const name = typeof root.name === 'string' ? root.name : '';
+  addText('name', 'name', name, undefined);
+  if (typeof root.title === 'string') addText('title', 'title', root.title, undefined);
+  if (typeof root.description === 'string') addText('description', 'description', root.description, undefined);
+  const annotations = root.annotations;
+  if (isRecord(annotations) && typeof annotations.title === 'string') {
+    addText('annotations.title', 'title', annotations.title, undefined);
+  }
+
+  const params: ParamView[] = [];
+  const input = root.inputSchema;
+  if (isRecord(input) && isRecord(input.properties)) {
+    const required = new Set(Array.isArray(input.required) ? input.required.filter((r) => typeof r === 'string') : []);
+    let count = 0;
+    for (const [key, prop] of Object.entries(input.properties)) {
+      if (++count > 1000) {
+        note('parameters past the first 1000');
+        break;
+      }
+      const p = isRecord(prop) ? prop : {};
+      const rawType = Array.isArray(p.type) ? p.type.find((t) => typeof t === 'string' && t !== 'null') : p.type;
+      const anyOf = Array.isArray(p.anyOf) ? p.anyOf.filter(isRecord) : [];
+      const type =
+        typeof rawType === 'string' ? rawType : anyOf.some((s) => s.type === 'string') ? 'string' : undefined;
+      params.push({
+        name: key,
+        path: `inputSchema.properties.${safeKey(key)}`,
+        type,
+        constrained: 'enum' in p || 'const' in p || 'format' in p || 'pattern' in p,
+        description: typeof p.description === 'string' ? p.description : '',
+        required: required.has(key),
+      });
+    }
+  }
+
+  // Iterative walk of both schemas; `seen` stops cycles in hand-built (non-JSON) objects.
+  const seen = new WeakSet<object>();
+  const stack: Frame[] = [];
+  if (root.outputSchema !== undefined) {
+    stack.push({ value: root.outputSchema, path: 'outputSchema', depth: 0, kind: undefined, param: undefined });
+  }
+  if (root.inputSchema !== undefined) {
+    stack.push({ value: root.inputSchema, path: 'inputSchema', depth: 0, kind: undefined, param: undefined });
+  }
+  let nodes = 0;
+  const pending: TextField[] = [];
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    const { value, path, depth } = frame;
+    if (++nodes > maxNodes) {
+      note(`schema nodes past the first ${maxNodes}`);
+      break;
+    }
+    if (typeof value === 'string') {
+      if (frame.kind !== undefined) addText(path, frame.kind, value, frame.param);
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    if (depth >= maxDepth) {
+      note(`schema deeper than ${maxDepth} levels (at ${path})`);
+      continue;
+    }
+    // Children are pushed in reverse so that the walk reads them in document order.
+    if (Array.isArray(value)) {
+      for (let i = Math.min(value.length, maxNodes) - 1; i >= 0; i--) {
+        stack.push({ value: value[i], path: `${path}[${i}]`, depth: depth + 1, kind: frame.kind, param: frame.param });
+      }
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > maxNodes) note(`schema nodes past the first ${maxNodes}`);
+    const inProperties = frame.kind !== 'value' && path.endsWith('.properties');
+    const atTopProperties = path === 'inputSchema.properties';
+    for (let i = Math.min(keys.length, maxNodes) - 1; i >= 0; i--) {
+      const key = keys[i] as string;
+      let child: unknown;
+      try {
+        child = (value as Record<string, unknown>)[key];
+      } catch {
+        continue; // a throwing getter on a hand-built object: nothing to read
+      }
+      const childPath = `${path}.${safeKey(key)}`;
+      const param = frame.param ?? (atTopProperties ? key : undefined);
+      let kind: FieldKind | undefined;
+      if (frame.kind === 'value') kind = 'value';
+      else if (inProperties) kind = undefined;
+      else if (key === 'description') kind = param === undefined ? 'description' : 'param_description';
+      else if (key === 'title') kind = param === undefined ? 'title' : 'param_title';
+      else if (key === '$comment') kind = 'other';
+      else if (VALUE_KEYS.has(key)) kind = 'value';
+      else if (SKIP_KEYS.has(key)) kind = undefined;
+      else if (typeof child === 'string' && child.length >= MIN_OTHER) kind = 'other';
+      if (typeof child === 'string') {
+        // Strings are read here rather than pushed as frames: fewer allocations, same document order.
+        if (kind !== undefined) pending.push({ path: childPath, kind, text: child, param });
+      } else if (typeof child === 'object' && child !== null) {
+        stack.push({ value: child, path: childPath, depth: depth + 1, kind, param });
+      }
+      if (inProperties) pending.push({ path: `${childPath}#name`, kind: 'param_name', text: key, param });
+    }
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const p = pending[i] as TextField;
+      addText(p.path, p.kind, p.text, p.param);
+    }
+    pending.length = 0;
+  }
+  return { name, fields, params, truncated };
+}

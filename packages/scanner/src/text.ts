@@ -1,0 +1,225 @@
+// Text helpers shared by the checks: render-safe evidence, the normalisation that folds wording variants, and the
+// "is this only quoted or given as an example" test that keeps security tools from being flagged.
+
+/** Characters a person cannot see or that change how text renders: written as `U+XXXX` in evidence. */
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists combining and format characters on purpose, one by one
+const UNSAFE_RE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Zl}\p{Zp}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]/gu;
+
+/** `U+200B`, `U+E0041`: the notation evidence uses for one code point. */
+export function codePointName(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Evidence text safe to show in a terminal, a log or the dashboard: invisible, control, private-use and lone
+ * surrogate code points become `U+XXXX` (a newline becomes a space), and the result is clipped to `max` characters.
+ */
+export function renderSafe(text: string, max = 160): string {
+  const escaped = text.replace(UNSAFE_RE, (ch) => {
+    if (ch === '\n' || ch === '\r' || ch === '\t') return ' ';
+    return `<${codePointName(ch.codePointAt(0) ?? 0)}>`;
+  });
+  const collapsed = escaped.replace(/ {2,}/g, ' ').trim();
+  if (collapsed.length <= max) return collapsed;
+  let cut = collapsed.slice(0, max);
+  // Never end on half a surrogate pair: that would itself be a lone surrogate.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** Format characters, variation selectors and fillers that are dropped before wording is compared. */
+const INVISIBLE_RE =
+  // biome-ignore lint/suspicious/noMisleadingCharacterClass: the class lists combining and format characters on purpose, one by one
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]/g;
+
+// Latin look-alikes from Cyrillic and Greek that NFKC leaves alone (Unicode confusables, the common subset).
+const CONFUSABLES: Record<string, string> = {
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ɡ: 'g',
+  ո: 'n',
+  ս: 'u',
+  А: 'a',
+  В: 'b',
+  Е: 'e',
+  К: 'k',
+  М: 'm',
+  Н: 'h',
+  О: 'o',
+  Р: 'p',
+  С: 'c',
+  Т: 't',
+  У: 'y',
+  Х: 'x',
+  І: 'i',
+  Ј: 'j',
+  Ѕ: 's',
+  α: 'a',
+  ο: 'o',
+  ρ: 'p',
+  ν: 'v',
+  τ: 't',
+  ι: 'i',
+  κ: 'k',
+  υ: 'u',
+  χ: 'x',
+  ε: 'e',
+  Α: 'a',
+  Β: 'b',
+  Ε: 'e',
+  Ζ: 'z',
+  Η: 'h',
+  Ι: 'i',
+  Κ: 'k',
+  Μ: 'm',
+  Ν: 'n',
+  Ο: 'o',
+  Ρ: 'p',
+  Τ: 't',
+  Υ: 'y',
+  Χ: 'x',
+  '‘': "'",
+  '’': "'",
+  '“': '"',
+  '”': '"',
+  '„': '"',
+  '«': '"',
+  '»': '"',
+  '‹': "'",
+  '›': "'",
+};
+const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+const ASCII_RE = /^[\x20-\x7E\t\n\r]*$/;
+
+/**
+ * Folds wording variants so one pattern catches them: invisible characters dropped, NFKC (full-width letters,
+ * ligatures), Cyrillic/Greek look-alikes to Latin, lower case, `e.g.`/`i.e.` without their dots (so they do not end
+ * a sentence), runs of white space to one space. Pure ASCII skips the Unicode work: most descriptions are ASCII.
+ */
+export function fold(text: string): string {
+  const cached = foldCache.get(text);
+  if (cached !== undefined) return cached;
+  const folded = foldUncached(text);
+  // Several checks fold the same field: remember the last few hundred results (bounded, so no leak).
+  if (foldCache.size >= FOLD_CACHE_SIZE) foldCache.clear();
+  foldCache.set(text, folded);
+  return folded;
+}
+
+const FOLD_CACHE_SIZE = 512;
+const foldCache = new Map<string, string>();
+
+function foldUncached(text: string): string {
+  let s = text;
+  if (!ASCII_RE.test(s)) {
+    s = s.replace(INVISIBLE_RE, '');
+    try {
+      s = s.normalize('NFKC');
+    } catch {
+      // normalize never throws on well-formed input; a defensive fallback keeps the raw text.
+    }
+    s = s.replace(CONFUSABLE_RE, (ch) => CONFUSABLES[ch] ?? ch);
+  }
+  s = s.toLowerCase();
+  if (s.includes('e.g') || s.includes('i.e'))
+    s = s.replace(/\be\.g\.?(?=[\s,:])/g, 'eg,').replace(/\bi\.e\.?(?=[\s,:])/g, 'ie,');
+  return /\s\s|[\t\n\r\f\v\u00a0\u2000-\u200a\u2028\u2029\u3000]/.test(s) ? s.replace(/\s+/g, ' ') : s;
+}
+
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
+
+/**
+ * Light leetspeak: inside a word that mixes letters with `0 1 3 4 5 7 @ $`, those become `o i e a s t a s`
+ * (`1gn0re` → `ignore`). Words of digits only, and paths, are left alone. Returns `undefined` when nothing changed,
+ * so callers skip a second pass.
+ */
+export function deleet(folded: string): string | undefined {
+  if (!/[a-z][013457@$]|[013457@$][a-z]/.test(folded)) return undefined;
+  return folded.replace(/[a-z013457@$]*[a-z][a-z013457@$]*/g, (word) =>
+    /[013457@$]/.test(word) && /[a-z]{2}|[a-z][013457@$][a-z]/.test(word)
+      ? word.replace(/[013457@$]/g, (c) => LEET[c] ?? c)
+      : word,
+  );
+}
+
+/** [start, end) spans of `text` that are quoted or code: a mention, not an instruction. */
+export function quotedSpans(text: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  const push = (re: RegExp) => {
+    for (const m of text.matchAll(re)) spans.push([m.index, m.index + m[0].length]);
+  };
+  push(/```[\s\S]{0,2000}?```/g);
+  push(/`[^`\n]{1,400}`/g);
+  push(/"[^"\n]{1,400}"/g);
+  // A single quote opens after a non-letter and closes before one, so "don't" and "user's" stay outside.
+  push(/(?<![a-z0-9])'[^'\n]{1,400}?'(?![a-z0-9])/g);
+  return spans;
+}
+
+/**
+ * Words that present what follows as an example or as what a tool looks for, not as an order: "detects prompts
+ * such as …", "e.g. …". Only effective before the match, in the same sentence.
+ */
+const MENTION_FRAME_RE =
+  /\b(such as|eg,|for example|for instance|examples? (?:include|are|of)|things like|phrases|patterns|strings like|payloads?|cheat ?sheet|one-liners|detects?|detecting|detection of|flags?|flagging|blocks?|strips?|removes|scans?(?: [\w-]+){0,3} for|looks? for|identif(?:y|ies|ying)|catch(?:es)?|alerts? on|recogni[sz]es?|warns? (?:about|on|when)|explains?|quotes?|redacts?|classif(?:y|ies)|moderates?|audits?)\b/;
+
+/** Start of the sentence that holds `index` in folded text (after `.`, `!`, `?`, `;` or a newline). */
+export function sentenceStart(folded: string, index: number): number {
+  for (let i = index - 1; i >= 0; i--) {
+    const ch = folded[i];
+    if (ch === '!' || ch === '?' || ch === ';' || ch === '\n') return i + 1;
+    if (ch === '.' && (folded[i + 1] === ' ' || folded[i + 1] === undefined)) return i + 1;
+  }
+  return 0;
+}
+
+/** End of the sentence that holds `index` (exclusive). */
+export function sentenceEnd(folded: string, index: number): number {
+  for (let i = index; i < folded.length; i++) {
+    const ch = folded[i];
+    if (ch === '!' || ch === '?' || ch === ';' || ch === '\n') return i + 1;
+    if (ch === '.' && (folded[i + 1] === ' ' || folded[i + 1] === undefined)) return i + 1;
+  }
+  return folded.length;
+}
+
+/**
+ * Whether a match at `index` of folded text is only mentioned: inside quotes or code, or preceded in its sentence
+ * by an example frame ("such as", "e.g.", "detects"). Security tools describe attacks this way; attackers give
+ * orders, which sit outside quotes and frames.
+ */
+export function isMention(folded: string, index: number, spans: ReadonlyArray<[number, number]>): boolean {
+  for (const [a, b] of spans) if (index >= a && index < b) return true;
+  const before = folded.slice(sentenceStart(folded, index), index);
+  return MENTION_FRAME_RE.test(before);
+}
+
+/** Shannon entropy in bits per character. */
+export function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
