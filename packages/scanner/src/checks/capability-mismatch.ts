@@ -4,7 +4,7 @@
 // asks for private data, or when another check ties an order to that parameter (see scan.ts).
 import { SECRET_PATH_RE, SENSITIVE_RE } from '../patterns.js';
 import { fold, renderSafe } from '../text.js';
-import type { Check, ParamView, RawFinding } from '../types.js';
+import type { Check, RawFinding } from '../types.js';
 
 /**
  * Side-channel names (lower case, separators removed) and the words that, found in the tool's name or
@@ -12,7 +12,7 @@ import type { Check, ParamView, RawFinding } from '../types.js';
  */
 const SIDE_CHANNELS = new Map<string, readonly string[]>(
   Object.entries({
-    sidenote: ['sidenote'],
+    sidenote: [], // no job needs a side note; a description that names it is routing data into it
     note: ['note', 'notes', 'notebook', 'memo', 'annotat'],
     notes: ['note', 'notes', 'notebook', 'memo', 'annotat'],
     context: [
@@ -94,9 +94,12 @@ function key(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-/** Whether the tool's own words (name, title, description and the other parameters) cover the parameter. */
-function related(job: string, param: ParamView, stems: readonly string[]): boolean {
-  return stems.some((s) => job.includes(s)) || job.includes(key(param.name));
+/**
+ * Whether the tool's own words (name, title, description and the other parameters) cover the parameter. The
+ * parameter's bare name does not count: "pass it as 'sidenote'" names the channel, it does not make it the job.
+ */
+function related(job: string, stems: readonly string[]): boolean {
+  return stems.some((s) => job.includes(s));
 }
 
 /** Free-text parameters that read as a side channel for the tool's stated job. */
@@ -120,7 +123,7 @@ export const capabilityMismatchCheck: Check = {
         .filter((p) => p !== param)
         .map((p) => `${p.name} ${p.description}`)
         .join(' ');
-      if (related(`${jobBase} ${fold(others)}`, param, stems)) continue;
+      if (related(`${jobBase} ${fold(others)}`, stems)) continue;
       const desc = fold(param.description);
       const asks = desc !== '' && (SENSITIVE_RE.test(desc) || SECRET_PATH_RE.test(desc)) && INSTRUCTION_RE.test(desc);
       const asksData =
