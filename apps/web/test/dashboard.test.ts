@@ -78,13 +78,16 @@ describe('the servers table', () => {
 
   it('shows an upstream killed on the server side go to error and come back to ready on its own', async () => {
     await waitForState(page, 'beta', 'ready');
-    // Every text the badge takes, recorded in the page as the DOM changes.
+    // Every text the badge and the retry cell take, recorded in the page as the DOM changes.
     await page.evaluate((sel) => {
       const seen: string[] = [];
-      (window as unknown as { seen: string[] }).seen = seen;
+      const retries: string[] = [];
+      Object.assign(window, { seen, retries });
       const observer = new MutationObserver(() => {
         const text = document.querySelector(sel)?.textContent ?? '';
         if (seen.at(-1) !== text) seen.push(text);
+        const retry = document.querySelector('[data-server="beta"] .retry')?.textContent ?? '';
+        if (retry && retries.at(-1) !== retry) retries.push(retry);
       });
       observer.observe(document.querySelector('.rows') as Node, {
         subtree: true,
@@ -106,6 +109,9 @@ describe('the servers table', () => {
     );
     await waitForState(page, 'beta', 'ready');
     expect(await page.textContent('[data-server="beta"] .error-text')).toBe('');
+    // While in error the row counted down to its retry (initial_delay 1 s here).
+    const retries = await page.evaluate(() => (window as unknown as { retries: string[] }).retries);
+    expect(retries.some((r) => /Retry: (in \d+ s|now)$/.test(r))).toBe(true);
   });
 
   it('sorts by a column and filters by the box', async () => {

@@ -25,26 +25,33 @@ export function DetailView({ session, name }: { session: Session; name: string }
   useEffect(() => {
     const controller = new AbortController();
     const signal = controller.signal;
-    Promise.all([
-      session.api.getServer(name, { signal }),
-      session.api.serverHealth(name, { signal }),
-      session.api.serverTools(name, { signal }),
-      session.api.diagnostics({ signal }),
-    ]).then(
-      ([detail, health, tools, diagnostics]) => {
-        data.value = {
-          config: detail.config,
-          health,
-          tools: tools.tools,
-          diagnostics: diagnostics.diagnostics.filter((d) => d.server === name),
-        };
-        error.value = null;
-      },
-      (e: unknown) => {
-        if (!signal.aborted) error.value = refusal(e);
-      },
-    );
-    return () => controller.abort();
+    const load = () =>
+      Promise.all([
+        session.api.getServer(name, { signal }),
+        session.api.serverHealth(name, { signal }),
+        session.api.serverTools(name, { signal }),
+        session.api.diagnostics({ signal }),
+      ]).then(
+        ([detail, health, tools, diagnostics]) => {
+          data.value = {
+            config: detail.config,
+            health,
+            tools: tools.tools,
+            diagnostics: diagnostics.diagnostics.filter((d) => d.server === name),
+          };
+          error.value = null;
+        },
+        (e: unknown) => {
+          if (!signal.aborted) error.value = refusal(e);
+        },
+      );
+    // The first read at once; later ones after a quiet 300 ms, so a server changing many times a second costs one
+    // read per burst, not four requests per event.
+    const timer = setTimeout(load, data.peek() === null ? 0 : 300);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
     // The row object changes exactly when the server did: re-read then.
   }, [name, row]);
 
