@@ -80,6 +80,10 @@ describe('the dashboard at /ui/', () => {
       expect(res.status, path).toBe(200);
       expect(await res.text(), path).toContain('<title>dash</title>');
     }
+    const head = await request('/ui/servers', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await head.text()).toBe('');
     const missing = await request('/ui/assets/gone-123.js');
     expect(missing.status).toBe(404);
     expect((await missing.json()).code).toBe('NOT_FOUND');
