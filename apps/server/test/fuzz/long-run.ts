@@ -58,7 +58,8 @@ async function main(): Promise<void> {
       if (family === 'mcp') {
         for (const endpoint of MCP_ENDPOINTS) sessions[endpoint] = await openSession(mcp.url + endpoint);
       }
-      const each = (total * WEIGHTS[family]) / targets.length;
+      const shares = targets.reduce((sum, t) => sum + (SCALE[t.name] ?? 1), 0);
+      const each = (total * WEIGHTS[family]) / shares;
       for (const t of targets) {
         const t0 = Date.now();
         const numRuns = Math.max(1, Math.round(each * (SCALE[t.name] ?? 1)));

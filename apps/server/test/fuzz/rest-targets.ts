@@ -202,7 +202,10 @@ export function restTargets(ctx: RestContext): FuzzTarget<unknown>[] {
     fc
       .record({
         route: fc.constantFrom(...NAMED_ROUTES.filter((r) => !r.path('x').startsWith(`${V1}/activity`))),
-        name: fuzzName.filter((n) => !(DUMMIES as readonly string[]).includes(n) && n !== ''),
+        // "." and ".." are dot segments: URL parsing resolves them before routing (`/servers/../tools` is `/tools`).
+        name: fuzzName.filter(
+          (n) => !(DUMMIES as readonly string[]).includes(n) && n !== '' && n !== '.' && n !== '..',
+        ),
       })
       .chain(({ route, name }) => segmentFor(name).map((segment) => ({ route, name, segment }))),
     async ({ route, segment }) => {
