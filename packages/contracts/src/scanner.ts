@@ -33,6 +33,8 @@ export const ScanThreatSchema = z.enum([
   'secret_access',
   /** Tells the model to send user data, files or secrets somewhere. */
   'exfiltration',
+  /** Tells the model to run a shell command that downloads, reverse-connects or destroys. */
+  'code_execution',
   /** Instructs about another server's tool, or clones one under the same name. */
   'tool_shadowing',
   /** A parameter unrelated to the tool's job that can carry data out. */

@@ -4,11 +4,11 @@
 // mention, not an order, and is not flagged: security tools describe attacks, attackers give orders.
 import type { ScanThreat } from '@mcpproxy/contracts';
 import { fieldAt, proseDoc } from '../doc.js';
-import { EMAIL_RE, OUTSIDE_URL_RE, SECRET_PATH_RE, SENSITIVE_RE } from '../patterns.js';
+import { EMAIL_RE, OUTSIDE_URL_RE, SECRET_PATH_RE, SENSITIVE_RE, SHELL_RE } from '../patterns.js';
 import { deleet, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
 import type { Check, RawFinding } from '../types.js';
 
-type Category = 'override' | 'concealment' | 'secret_access' | 'exfiltration';
+type Category = 'override' | 'concealment' | 'secret_access' | 'exfiltration' | 'execution';
 
 const W = "[\\w'-]+";
 const OVERRIDE_RES: readonly RegExp[] = [
@@ -40,7 +40,7 @@ const CONCEALMENT_HINT_RE = /\buser\b|\b(?:mention|reveal|disclos|report|say|exp
 
 /** Base-form verbs that give an order when they start a clause. */
 const ACCESS_VERB_RE =
-  /\b(?:read|open|cat|load|access|get|grab|collect|copy|include|attach|upload|send|pass|provide|dump|print|output|extract|locate|find|append|paste|fetch|retrieve|forward|post|run|put|fill|embed|share|submit|transmit|exfiltrate|leak|mirror|add|write|bcc|cc|store|log)\b/g;
+  /\b(?:read|open|cat|load|access|get|grab|collect|copy|include|attach|upload|send|pass|provide|dump|print|output|extract|locate|find|append|paste|fetch|retrieve|forward|post|run|put|fill|embed|share|submit|transmit|exfiltrate|leak|mirror|add|write|bcc|cc|store|log|execute|exec|eval)\b/g;
 const SEND_VERBS = new Set([
   'send',
   'post',
@@ -113,6 +113,8 @@ const WEAK_RE =
   /<important>|\bimportant\s*:|\bbefore (?:using|calling|invoking|running) (?:this|the) tool\b|\botherwise (?:the|this) tool (?:will not|won't|will fail|does not)|\b(?:silently|secretly|covertly|quietly|stealthily)\b|\bbefore (?:answering|responding|replying)\b|\byou must\b/g;
 
 const MAX_MATCHES = 64;
+const SHELL_HINT_RE =
+  /\b(?:curl|wget|bash|sh|rm|nc|ncat|iex|powershell|python[23]?|chmod|mkfifo|base64|scp|security)\b|\/dev\/tcp/;
 
 /** One directive found in folded text. */
 export interface DirectiveMatch {
@@ -151,7 +153,8 @@ function imperative(text: string, index: number): boolean {
 function hasDestination(tail: string, at: number, options: FindOptions): boolean {
   if (OUTSIDE_URL_RE.test(tail) || EMAIL_RE.test(tail) || PARAM_WORD_RE.test(tail)) return true;
   if (/\bchannel [a-z0-9]{6,}\b|\bwebhook\b/.test(tail)) return true;
-  if (options.inParam?.(at) && /\b(?:here|this (?:field|value|parameter))\b|^\s*(?:with|in)\b/.test(tail)) return true;
+  if (options.inParam?.(at) && /\b(?:here|this (?:field|value|parameter))\b|^\s*(?:with|in|this)\b/.test(tail))
+    return true;
   const params = options.params;
   if (params === undefined || params.length === 0) return false;
   for (const m of tail.matchAll(/[\w-]{3,}/g)) if (params.includes(m[0])) return true;
@@ -185,7 +188,7 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
       for (const m of folded.matchAll(re)) add('concealment', 'concealment', m.index);
     }
   }
-  if (!SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded)) return out;
+  if (!SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded) && !SHELL_HINT_RE.test(folded)) return out;
   for (const m of folded.matchAll(ACCESS_VERB_RE)) {
     const at = m.index;
     if (!imperative(folded, at)) continue;
@@ -197,6 +200,10 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
     // "read ~/.ssh/id_rsa and pass its content as 'sidenote'": what is passed was named before the verb.
     const named = SECRET_PATH_RE.test(folded.slice(Math.max(sentenceStart(folded, at), at - 120), at));
     const verb = m[0];
+    if ((verb === 'run' || verb === 'execute' || verb === 'exec' || verb === 'eval') && SHELL_RE.test(tail)) {
+      add('execution', 'code_execution', at);
+      continue;
+    }
     if (secret && !SEND_VERBS.has(verb)) {
       add('secret_access', 'secret_access', at);
       continue;
@@ -218,6 +225,7 @@ const BASE_CONFIDENCE: Record<Category, number> = {
   concealment: 0.85,
   secret_access: 0.9,
   exfiltration: 0.92,
+  execution: 0.92,
 };
 /** Directives to the model, outside quotes and example frames. */
 export const directiveCheck: Check = {
