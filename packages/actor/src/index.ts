@@ -1,6 +1,8 @@
 export { createServerActor } from './actor.js';
 export type { ApprovalsStore } from './approvals.js';
 export { createMemoryApprovals } from './approvals.js';
+export type { ReconcileReport } from './changes.js';
+export { configChanges } from './changes.js';
 export type { ActorErrorCode } from './errors.js';
 export { ACTOR_API_CODES, ActorError } from './errors.js';
 export { toolHash } from './hash.js';

@@ -12,6 +12,7 @@ import {
 import type { EventBus } from '@mcpproxy/events';
 import { createServerActor, type ServerActor } from './actor.js';
 import { type ApprovalsStore, createMemoryApprovals } from './approvals.js';
+import { configChanges, type ReconcileReport } from './changes.js';
 import { type ActorSettings, actorSettings, sameSettings } from './settings.js';
 
 /** Where the supervisor reads the desired config; the config service satisfies it. */
@@ -51,6 +52,15 @@ export interface Supervisor {
    * start; it never waits for a connect. Idempotent.
    */
   start(): void;
+  /**
+   * What the reconcile of `snapshot` did, per server: resolves once every change it made was applied by its actor
+   * (an added actor created, a removed one closed, an update taken) and published as `server_config_changed`, so a
+   * summary read afterwards shows it. A snapshot not seen yet is reconciled now when it is the source's current
+   * one; an older one, or any before `start()`, resolves with no changes (the supervisor follows the source, never
+   * an old snapshot).
+   * A server re-added while its old actor still stops is reported once the new one was added.
+   */
+  reconciled(snapshot: Config): Promise<ReconcileReport>;
   /** The actor of a server, if configured. */
   getActor(name: string): ServerActor | undefined;
   /** Every actor, in config order of their addition. Frozen; the same array until the set changes. */
@@ -66,7 +76,9 @@ interface Entry {
   server: ServerConfig;
 }
 
-const STATUS_FIELDS = new Set<string>(['enabled', 'quarantined']);
+type Kinds = readonly ConfigChange[];
+
+const NO_CHANGES: ReconcileReport = Object.freeze({ changes: new Map<string, Kinds>() });
 
 /** Creates a supervisor; call `start()` to reconcile. */
 export function createSupervisor({
@@ -88,6 +100,10 @@ export function createSupervisor({
   let closing: Promise<void> | undefined;
   let actorList: readonly ServerActor[] | undefined;
   let deferred = false;
+  /** The report of every snapshot reconciled (or deferred), so a writer can wait for its own. */
+  const reports = new WeakMap<Config, Promise<ReconcileReport>>();
+  /** Resolves with the report of the reconcile run once the removals a snapshot waited for are done. */
+  let rerun: { promise: Promise<ReconcileReport>; resolve: (report: Promise<ReconcileReport>) => void } | undefined;
 
   const publishChange = (change: ConfigChange, actor: ServerActor) => {
     bus.publish({ type: 'server_config_changed', server: actor.name, data: { change, summary: actor.getState() } });
@@ -108,9 +124,10 @@ export function createSupervisor({
     publishChange('added', actor);
     // Quarantined and disabled actors rest where they are: start() never runs a command or opens a URL for them.
     void actor.start();
+    return ADDED;
   };
 
-  const remove = (name: string, entry: Entry) => {
+  const remove = (name: string, entry: Entry): Promise<Kinds> => {
     entries.delete(name);
     actorList = undefined;
     const done = entry.actor
@@ -120,24 +137,38 @@ export function createSupervisor({
         removing.delete(name);
         if (deferred && !closed) {
           deferred = false;
-          reconcile(config.snapshot());
+          const waiting = rerun;
+          rerun = undefined;
+          const report = reconcile(config.snapshot());
+          waiting?.resolve(report);
         }
       });
     removing.set(name, done);
+    return done.then(
+      () => REMOVED,
+      () => REMOVED,
+    );
   };
 
-  const change = (entry: Entry, server: ServerConfig, current: ActorSettings) => {
+  /** The kinds `name` gets once the removal it waits for is done and the latest snapshot reconciled. */
+  const afterRemoval = (name: string): Promise<Kinds> => {
+    if (!rerun) {
+      let resolve!: (report: Promise<ReconcileReport>) => void;
+      const promise = new Promise<Promise<ReconcileReport>>((r) => {
+        resolve = r;
+      }).then((report) => report);
+      rerun = { promise, resolve };
+    }
+    return rerun.promise.then((report) => report.changes.get(name) ?? []);
+  };
+
+  const change = (entry: Entry, server: ServerConfig, current: ActorSettings): Promise<Kinds> => {
     const prev = entry.server;
     entry.server = server;
-    const kinds: ConfigChange[] = [];
-    if (prev !== server && !jsonEqual(prev, server)) {
-      if (prev.quarantined !== server.quarantined) kinds.push(server.quarantined ? 'quarantined' : 'unquarantined');
-      if (prev.enabled !== server.enabled) kinds.push(server.enabled ? 'enabled' : 'disabled');
-      if (otherFieldsChanged(prev, server)) kinds.push('updated');
-    }
+    const kinds = configChanges(prev, server);
     const groups = groupDiff(prev.groups, server.groups);
     const { actor } = entry;
-    actor.update({ server, settings: current }).then(
+    return actor.update({ server, settings: current }).then(
       () => {
         for (const kind of kinds) publishChange(kind, actor);
         if (groups) {
@@ -147,40 +178,49 @@ export function createSupervisor({
             data: { groups: [...server.groups], ...groups, summary: actor.getState() },
           });
         }
+        return kinds;
       },
       (error: unknown) => {
         // Only BUSY gets here; forget the entry as applied so the next snapshot tries again.
         if (entry.server === server) entry.server = prev;
         logger.error('actor update failed', { server: actor.name, error: String(error) });
+        return [];
       },
     );
   };
 
-  const reconcile = (snapshot: Config) => {
-    if (closed) return;
+  const reconcile = (snapshot: Config): Promise<ReconcileReport> => {
+    if (closed) return Promise.resolve(NO_CHANGES);
     const next = actorSettings(snapshot);
     const settingsChanged = settings !== undefined && !sameSettings(settings, next);
     if (settings === undefined || settingsChanged) settings = next;
     const current = settings;
     const desired = new Set<string>();
+    const done: [string, Kinds | Promise<Kinds>][] = [];
     for (const server of snapshot.mcpServers) {
       desired.add(server.name);
       if (removing.has(server.name)) {
         deferred = true;
+        done.push([server.name, afterRemoval(server.name)]);
         continue;
       }
       const entry = entries.get(server.name);
-      if (!entry) add(server, current);
+      if (!entry) done.push([server.name, add(server, current)]);
       else if (settingsChanged || (entry.server !== server && !jsonEqual(entry.server, server))) {
-        change(entry, server, current);
+        done.push([server.name, change(entry, server, current)]);
       } else entry.server = server;
     }
-    for (const [name, entry] of entries) if (!desired.has(name)) remove(name, entry);
+    for (const [name, entry] of entries) if (!desired.has(name)) done.push([name, remove(name, entry)]);
+    const report = collect(done);
+    reports.set(snapshot, report);
+    return report;
   };
 
   const close = ({ deadlineMs = 5_000 }: SupervisorCloseOptions = {}): Promise<void> => {
     closing ??= (async () => {
       closed = true;
+      rerun?.resolve(Promise.resolve(NO_CHANGES));
+      rerun = undefined;
       unsubscribe?.();
       unsubscribe = undefined;
       const waiting = new Set<string>();
@@ -216,6 +256,11 @@ export function createSupervisor({
       reconcile(config.snapshot());
       unsubscribe = config.subscribe((snapshot) => reconcile(snapshot));
     },
+    reconciled(snapshot) {
+      const known = reports.get(snapshot);
+      if (known) return known;
+      return started && snapshot === config.snapshot() ? reconcile(snapshot) : Promise.resolve(NO_CHANGES);
+    },
     getActor: (name) => entries.get(name)?.actor,
     actors() {
       actorList ??= Object.freeze([...entries.values()].map((e) => e.actor));
@@ -226,13 +271,18 @@ export function createSupervisor({
   };
 }
 
-function otherFieldsChanged(a: ServerConfig, b: ServerConfig): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    if (STATUS_FIELDS.has(key)) continue;
-    if (!jsonEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) return true;
-  }
-  return false;
+const ADDED: Kinds = Object.freeze(['added']);
+const REMOVED: Kinds = Object.freeze(['removed']);
+
+/** One report from the kinds of each server touched, once all are known; servers left unchanged are dropped. */
+async function collect(done: readonly [string, Kinds | Promise<Kinds>][]): Promise<ReconcileReport> {
+  const kinds = await Promise.all(done.map(([, k]) => k));
+  const changes = new Map<string, Kinds>();
+  done.forEach(([name], i) => {
+    const k = kinds[i];
+    if (k && k.length > 0) changes.set(name, k);
+  });
+  return { changes };
 }
 
 function groupDiff(

@@ -3,7 +3,6 @@ import {
   type BulkResult,
   type BusEvent,
   type Config,
-  type ConfigChange,
   type Diagnostic,
   formatValidationIssues,
   jsonEqual,
@@ -43,8 +42,6 @@ import type {
 const LAUNCH_FIELDS = ['protocol', 'command', 'args', 'env', 'working_dir', 'url', 'headers'] as const;
 /** Tool filters: only a person may change them. */
 const FILTER_FIELDS = ['enabled_tools', 'disabled_tools'] as const;
-/** Fields whose change the supervisor reports as `enabled`/`disabled`/`quarantined`/`unquarantined`, not `updated`. */
-const STATUS_FIELDS: ReadonlySet<string> = new Set(['enabled', 'quarantined']);
 /** Events after which a server's searchable tools may differ. */
 const INDEX_EVENTS = [
   'connection_established',
@@ -56,7 +53,6 @@ const INDEX_EVENTS = [
 const MAX_SEARCH_LIMIT = 100;
 const STDERR_LINES = 20;
 
-type Expected = Map<string, Set<ConfigChange>>;
 type BulkEntry = BulkResult['results'][string];
 
 /** Creates the management service. It subscribes to the bus at once; `close()` unsubscribes. */
@@ -225,45 +221,18 @@ export function createManagementService({
     });
 
   /**
-   * Applies a config change and waits (bounded) until the supervisor has published a `server_config_changed` of
-   * every kind the change implies, so the summary read afterwards shows it. The listener is attached before the
-   * snapshot is taken: an event caused by this change cannot be missed.
+   * Applies a config change and waits (bounded) for the supervisor's report of reconciling it: every change it
+   * implies was applied and published, so the summary read afterwards shows it.
    */
   const applyConfig = async (recipe: (draft: Config) => void): Promise<void> => {
-    const seen = new Map<string, Set<ConfigChange>>();
-    let check: (() => void) | undefined;
-    const off = bus.subscribe('server_config_changed', (event) => {
-      if (event.server === undefined) return;
-      const kinds = seen.get(event.server) ?? new Set<ConfigChange>();
-      seen.set(event.server, kinds);
-      kinds.add(event.data.change);
-      check?.();
-    });
-    try {
-      const before = config.snapshot();
-      const after = await config.apply(recipe);
-      const expected = expectedChanges(before.mcpServers, after.mcpServers);
-      const done = () => [...expected].every(([name, kinds]) => [...kinds].every((k) => seen.get(name)?.has(k)));
-      if (done()) return;
-      const settled = await bounded(
-        new Promise<void>((resolve) => {
-          check = () => {
-            if (done()) resolve();
-          };
-        }),
-        settleTimeoutMs,
-      );
-      if (!settled.settled && !closed) {
-        logger.warn(
-          'management: the supervisor did not report the change in time; answering with the summary as it is',
-          {
-            servers: [...expected.keys()],
-            timeout_ms: settleTimeoutMs,
-          },
-        );
-      }
-    } finally {
-      off();
+    const before = config.snapshot();
+    const after = await config.apply(recipe);
+    if (after === before) return;
+    const settled = await bounded(supervisor.reconciled(after), settleTimeoutMs);
+    if (!settled.settled && !closed) {
+      logger.warn('management: the supervisor did not report the change in time; answering with the summary as it is', {
+        timeout_ms: settleTimeoutMs,
+      });
     }
   };
 
@@ -680,35 +649,6 @@ const HUMAN_ONLY_WORDS: Partial<Record<OperationName, string>> = {
   unquarantineServer: 'unquarantining a server',
   approveTools: 'approving tools',
 };
-
-/** The `server_config_changed` kinds the supervisor publishes when `before` becomes `after` (its own rules). */
-export function expectedChanges(before: readonly ServerConfig[], after: readonly ServerConfig[]): Expected {
-  const out: Expected = new Map();
-  const prev = new Map(before.map((s) => [s.name, s]));
-  const next = new Map(after.map((s) => [s.name, s]));
-  for (const [name, b] of next) {
-    const a = prev.get(name);
-    if (!a) {
-      out.set(name, new Set(['added']));
-      continue;
-    }
-    if (a === b || jsonEqual(a, b)) continue;
-    const kinds = new Set<ConfigChange>();
-    if (a.quarantined !== b.quarantined) kinds.add(b.quarantined ? 'quarantined' : 'unquarantined');
-    if (a.enabled !== b.enabled) kinds.add(b.enabled ? 'enabled' : 'disabled');
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key of keys) {
-      if (STATUS_FIELDS.has(key)) continue;
-      if (!jsonEqual(a[key as keyof ServerConfig], b[key as keyof ServerConfig])) {
-        kinds.add('updated');
-        break;
-      }
-    }
-    if (kinds.size > 0) out.set(name, kinds);
-  }
-  for (const name of prev.keys()) if (!next.has(name)) out.set(name, new Set(['removed']));
-  return out;
-}
 
 function bulkResult(names: readonly string[], results: ReadonlyMap<string, BulkEntry>): BulkResult {
   const out: BulkResult = { total: names.length, successful: 0, failed: 0, results: {} };

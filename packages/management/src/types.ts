@@ -55,7 +55,7 @@ export interface ManagementOptions {
   supervisor: Supervisor;
   /** The read model every read answers from. */
   view: StateView;
-  /** The bus: index sync, tool statistics, failure reasons and the settle waits listen to it. */
+  /** The bus: index sync, tool statistics and failure reasons listen to it. */
   bus: EventBus;
   /** Search index; kept in sync with every ready server's callable tools. @default none (searchTools → []) */
   index?: ToolIndexLike | undefined;
@@ -64,8 +64,8 @@ export interface ManagementOptions {
   /** One info line per management write (operation, server, caller source, request id; never secrets). @default silentLogger */
   logger?: Logger | undefined;
   /**
-   * How long a config-changing operation waits, after its config is saved, for the supervisor to publish the
-   * matching `server_config_changed` (so the returned summary shows the change). Past it the operation still
+   * How long a config-changing operation waits, after its config is saved, for the supervisor's report that it
+   * applied and published the change (`supervisor.reconciled()`, so the returned summary shows it). Past it the operation still
    * succeeds and answers with the summary as it stands. @default 5000
    */
   settleTimeoutMs?: number | undefined;

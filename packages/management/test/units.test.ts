@@ -1,11 +1,10 @@
 import { ACTOR_API_CODES, ActorError, type ActorErrorCode } from '@mcpproxy/actor';
 import { ConfigError, type ConfigErrorCode } from '@mcpproxy/configsvc';
-import { jsonEqual, parseServerConfig, type ServerConfig, UpstreamError } from '@mcpproxy/contracts';
+import { jsonEqual, parseServerConfig, UpstreamError } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure, failureKindOfCode } from '../src/diagnose.js';
 import { ManagementError, toManagementError } from '../src/index.js';
 import { mergePatch } from '../src/merge.js';
-import { expectedChanges } from '../src/service.js';
 
 describe('ManagementError and toManagementError', () => {
   it('keeps code, name, cause, issues and the HTTP status', () => {
@@ -127,27 +126,5 @@ describe('failureKindOfCode', () => {
     for (const code of ['CONNECT_FAILED', 'CLOSED', 'CALL_FAILED', 'PROTOCOL_ERROR', 'PING_TIMEOUT'] as const) {
       expect(failureKindOfCode(code)).toBeUndefined();
     }
-  });
-});
-
-describe('expectedChanges', () => {
-  const entry = (patch: Record<string, unknown>): ServerConfig => {
-    const parsed = parseServerConfig({ name: 'a', command: 'x', ...patch });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
-    return parsed.value;
-  };
-
-  it('names the kinds the supervisor publishes for a change', () => {
-    const kinds = (before: ServerConfig[], after: ServerConfig[]) =>
-      Object.fromEntries([...expectedChanges(before, after)].map(([n, k]) => [n, [...k].sort()]));
-    expect(kinds([], [entry({})])).toEqual({ a: ['added'] });
-    expect(kinds([entry({})], [])).toEqual({ a: ['removed'] });
-    expect(kinds([entry({})], [entry({})])).toEqual({});
-    expect(kinds([entry({})], [entry({ enabled: false, quarantined: true })])).toEqual({
-      a: ['disabled', 'quarantined'],
-    });
-    expect(kinds([entry({ groups: ['x'] })], [entry({ groups: ['y'], quarantined: true })])).toEqual({
-      a: ['quarantined', 'updated'],
-    });
   });
 });
