@@ -4,11 +4,13 @@ import { type TestServer, tempDir } from '../helpers.js';
 import { configTargets } from './config-targets.js';
 import { assertTarget, type FuzzTarget, type HttpClient, httpClient } from './harness.js';
 import { FUZZ_KEY, startFuzzServer } from './servers.js';
+import { symlinkTargets } from './symlink-targets.js';
 
 const RUNS: Record<string, number> = {
   'config: configsvc loads or refuses fuzzed files': 300,
   'config: POST /config/validate agrees with the contract': 300,
   'config: a refused hot reload keeps the running config': 100,
+  'config: a symlinked config reloads edits of its target and saves through the link': 25,
 };
 
 describe('config fuzz', () => {
@@ -20,7 +22,7 @@ describe('config fuzz', () => {
   beforeAll(async () => {
     server = await startFuzzServer({ real: false });
     client = httpClient(server.url, FUZZ_KEY);
-    targets = configTargets({ dir: scratch.path, server, client });
+    targets = [...configTargets({ dir: scratch.path, server, client }), ...symlinkTargets({ dir: scratch.path })];
   });
   afterAll(async () => {
     client?.close();

@@ -13,6 +13,7 @@ import { liveTargets } from './live-targets.js';
 import { MCP_ENDPOINTS, type McpEndpoint, mcpTargets, openSession } from './mcp-targets.js';
 import { restTargets } from './rest-targets.js';
 import { FUZZ_KEY, REAL, startFuzzServer } from './servers.js';
+import { symlinkTargets } from './symlink-targets.js';
 
 const total = Number(process.env.FUZZ_RUNS ?? 100_000);
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
@@ -52,7 +53,13 @@ async function main(): Promise<void> {
       ['rest', restTargets({ server: rest, client: restClient, stats })],
       ['live', liveTargets({ url: live.url, bus: live.bus, stats })],
       ['mcp', mcpTargets({ url: mcp.url, stats }, sessions)],
-      ['config', configTargets({ dir: scratch.path, server: cfg, client: cfgClient, stats })],
+      [
+        'config',
+        [
+          ...configTargets({ dir: scratch.path, server: cfg, client: cfgClient, stats }),
+          ...symlinkTargets({ dir: scratch.path, stats }),
+        ],
+      ],
     ];
     for (const [family, targets] of families) {
       if (family === 'mcp') {
