@@ -1,8 +1,10 @@
 import type { BusEvent, ServerState, ServerSummary } from '@mcpproxy/contracts';
+import { type Client, Mode } from './client.js';
+import { frameText } from './codec.js';
 
 /**
  * The OMNI2 dialect of `/ws/mcp-status`: a small, lossy adapter from mcpproxy's bus events to the messages an
- * OMNI2 dashboard understands. The mapping is documented in the README.
+ * OMNI2 dashboard understands, and their delivery to its clients. The mapping is documented in the README.
  */
 
 /** OMNI2's coarse health of a server. */
@@ -125,4 +127,40 @@ export function omni2Message(event: BusEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Delivers a bus event to every OMNI2 client in the dialect, framed once for all of them; most events map to none. */
+export function deliverOmni2(clients: Iterable<Client>, event: BusEvent): void {
+  const msg = omni2Message(event);
+  if (msg === undefined) return;
+  let frame: Buffer | undefined;
+  for (const c of clients) {
+    if (event.seq <= c.lastSeq) continue;
+    c.lastSeq = event.seq;
+    if (c.mode === Mode.Deflate) {
+      c.out.offer(msg, msg.length, event.type, 1);
+    } else {
+      frame ??= frameText(msg);
+      c.out.offer(frame, frame.length, event.type, 1);
+    }
+  }
+}
+
+/**
+ * Whether a client frame is an OMNI2 ping: the text `ping`, or JSON with `type` or `op` "ping". Anything else is
+ * ignored: the dialect has no error frames.
+ */
+export function isOmni2Ping(text: string): boolean {
+  if (text.trim() === 'ping') return true;
+  try {
+    const msg = JSON.parse(text) as { type?: unknown; op?: unknown } | null;
+    return msg?.type === 'ping' || msg?.op === 'ping';
+  } catch {
+    return false;
+  }
+}
+
+/** The reply to an OMNI2 ping. */
+export function omni2Pong(timestamp: string): string {
+  return JSON.stringify({ type: 'pong', timestamp });
 }
