@@ -15,7 +15,6 @@ const MAX_CANDIDATES = 64;
 const B64_RE = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_RE = /(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){8,}/g;
 const ESCAPED_RE = /(?:\\x[0-9a-fA-F]{2}|\\u00[0-9a-fA-F]{2}){4,}/g;
-const BLOB_HINT_RE = /[A-Za-z0-9+/_-]{16}|\\x[0-9a-fA-F]{2}|\\u00|%[0-9a-fA-F]{2}/;
 const PCT_RE = /\S*(?:%[0-9a-fA-F]{2}\S*){3,}/g;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,6 +73,28 @@ function readable(s: string): boolean {
   return ok / s.length >= 0.9;
 }
 
+/** 1 for characters of the base64/base64url alphabet, by char code (ASCII only). */
+const B64_CHARS = new Uint8Array(128);
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-') B64_CHARS[ch.charCodeAt(0)] = 1;
+
+/**
+ * Whether the text could hold an encoded blob: a run of 16 base64 characters, a `\x`/`\u00` escape or a `%xx`.
+ * A plain loop: a regex that must try a 16-character run at every position costs more than the rest of the check.
+ */
+function mayHoldBlob(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && B64_CHARS[c] === 1) {
+      if (++run >= 16) return true;
+    } else {
+      run = 0;
+      if (c === 0x25 || c === 0x5c) return true; // '%' or '\': URL encoding or escapes, confirmed by the decoders
+    }
+  }
+  return false;
+}
+
 /** camelCase or snake_case words: few capitals, no digits, no `+` or `/` (base64 of text has all of these). */
 function identifierLike(s: string): boolean {
   if (/[0-9+/=]/.test(s)) return false;
@@ -123,10 +144,10 @@ export const encodedPayloadCheck: Check = {
   id: 'encoded_payload',
   run({ view }) {
     const out: RawFinding[] = [];
-    if (!BLOB_HINT_RE.test(rawText(view))) return out;
+    if (!mayHoldBlob(rawText(view))) return out;
     for (const field of view.fields) {
       if (field.kind === 'name' || field.kind === 'param_name' || field.text.length < 16) continue;
-      if (!BLOB_HINT_RE.test(field.text)) continue;
+      if (!mayHoldBlob(field.text)) continue;
       for (const d of decodeBlobs(field.text)) {
         const folded = fold(d.text);
         const payload = classifyPayload(folded);

@@ -36,8 +36,9 @@ function mentions(input: CheckInput): RawFinding[] {
   const doc = proseDoc(view);
   const folded = doc.text;
   if (folded.length === 0) return out;
-  const spans = quotedSpans(folded);
+  let spans: Array<[number, number]> | undefined;
   for (const all of folded.matchAll(ALL_TOOLS_RE)) {
+    spans ??= quotedSpans(folded);
     if (isMention(folded, all.index, spans)) continue;
     const field = fieldAt(doc, all.index);
     const s = folded.slice(sentenceStart(folded, all.index), sentenceEnd(folded, all.index));
@@ -70,6 +71,7 @@ function mentions(input: CheckInput): RawFinding[] {
       const before = folded.slice(sentenceStart(folded, at), at);
       // A quoted name is fine ("`read_file`"), but a quoted example sentence is not an order.
       if (/\b(?:such as|eg,|for example|detects?|flags?)\b/.test(before)) continue;
+      spans ??= quotedSpans(folded);
       if (isMentionedSentence(folded, at, spans, name)) continue;
       const hook = HOOK_RE.test(sentence) && CHANGE_RE.test(sentence);
       const disparage = DISPARAGE_RE.test(sentence);
