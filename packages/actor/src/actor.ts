@@ -6,7 +6,6 @@ import {
   type ServerSummary,
   silentLogger,
   systemClock,
-  type ToolCallStatus,
   type ToolInfo,
   type UpstreamCallResult,
   type UpstreamConnection,
@@ -16,10 +15,11 @@ import {
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import { createMemoryApprovals } from './approvals.js';
+import { ToolCalls } from './calls.js';
 import { type ApprovalChange, type ListingChanges, ToolCatalog } from './catalog.js';
 import { CircuitBreaker } from './circuit.js';
 import { bounded, Deadlines } from './deadline.js';
-import { ActorError, type ActorErrorCode } from './errors.js';
+import { ActorError } from './errors.js';
 import { HealthRecord, ReadySchedule } from './health.js';
 import {
   configInput,
@@ -115,7 +115,7 @@ class Actor implements ServerActor {
   private connUnsubscribe: (() => void)[] = [];
   private readonly closingConns = new Set<Promise<void>>();
   private lastStderr: string[] = [];
-  private calls = 0;
+  private calls: ToolCalls | undefined;
 
   constructor(
     name: string,
@@ -190,7 +190,7 @@ class Actor implements ServerActor {
   }
 
   pendingCalls(): number {
-    return this.calls;
+    return this.calls?.pending ?? 0;
   }
 
   // ── commands ───────────────────────────────────────────────────────────
@@ -651,80 +651,32 @@ class Actor implements ServerActor {
 
   // ── tool calls ─────────────────────────────────────────────────────────
 
-  async callTool(
-    tool: string,
-    args: Record<string, unknown>,
-    { signal, timeoutMs }: ToolCallOptions = {},
-  ): Promise<UpstreamCallResult> {
-    const started = this.clock.now();
-    const conn = this.conn;
-    if (this.state === 'closed') throw this.rejectCall(tool, 'STOPPED', `server "${this.name}" is closed`);
-    if (this.state !== 'ready' || !conn) {
-      throw this.rejectCall(tool, 'NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
-    }
-    const approval = this.catalog.approval(tool);
-    if (approval === undefined) {
-      throw this.rejectCall(tool, 'TOOL_NOT_FOUND', `server "${this.name}" has no tool "${tool}"`);
-    }
-    if (!this.catalog.allowed(tool)) {
-      throw this.rejectCall(tool, 'TOOL_DISABLED', `tool "${tool}" of server "${this.name}" is disabled by config`);
-    }
-    if (approval !== 'approved') {
-      throw this.rejectCall(
-        tool,
-        'TOOL_NOT_APPROVED',
-        `tool "${tool}" of server "${this.name}" is ${approval} and must be approved before it can be called`,
-      );
-    }
-    const permit = this.circuit.admit();
-    if (!permit) throw this.rejectCall(tool, 'CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
-    const deadlineMs = timeoutMs ?? this.settings.call_tool_timeout;
-    this.calls++;
-    try {
-      const result = await this.deadlines.run(
-        deadlineMs,
-        (s) => conn.callTool(tool, args, { signal: s, timeoutMs: bounded(deadlineMs) }),
-        () =>
-          new ActorError('CALL_TIMEOUT', `tool "${tool}" of server "${this.name}" timed out after ${deadlineMs} ms`),
-        signal,
-      );
-      this.circuit.settle(permit, 'ok');
-      this.publishCall(tool, started, result.isError ? 'error' : 'ok');
-      return result;
-    } catch (error) {
-      const err = toCallError(error);
-      const counted = err.code === 'CALL_TIMEOUT' || err.code === 'CALL_FAILED';
-      this.circuit.settle(permit, counted ? 'failed' : 'aborted');
-      this.publishCall(tool, started, err.code === 'CALL_TIMEOUT' ? 'timeout' : 'error');
-      throw err;
-    } finally {
-      this.calls--;
-    }
+  callTool(tool: string, args: Record<string, unknown>, options?: ToolCallOptions): Promise<UpstreamCallResult> {
+    return this.toolCalls().call(tool, args, options);
   }
 
   admitCall(): CallPermit {
-    if (this.state === 'closed') throw new ActorError('STOPPED', `server "${this.name}" is closed`);
-    if (this.state !== 'ready') throw new ActorError('NOT_READY', `server "${this.name}" is ${this.state}, not ready`);
-    const permit = this.circuit.admit();
-    if (!permit) throw new ActorError('CIRCUIT_OPEN', `circuit of server "${this.name}" is open`);
-    return permit;
+    return this.toolCalls().admit();
   }
 
   recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void {
-    this.circuit.settle(permit, outcome);
+    this.toolCalls().record(permit, outcome);
   }
 
-  private rejectCall(tool: string, code: ActorErrorCode, message: string): ActorError {
-    this.publishCall(tool, this.clock.now(), 'rejected');
-    return new ActorError(code, message);
-  }
-
-  private publishCall(tool: string, started: number, status: ToolCallStatus): void {
-    this.bus.publish({
-      type: 'tool_called',
-      server: this.name,
-      data: { tool, duration_ms: this.clock.now() - started, status },
+  /** The call path, made on the first call: most actors of a large config are never called. */
+  private toolCalls(): ToolCalls {
+    this.calls ??= new ToolCalls({
+      name: this.name,
+      bus: this.bus,
+      clock: this.clock,
+      catalog: this.catalog,
+      circuit: this.circuit,
+      deadlines: this.deadlines,
+      lifecycle: () => this.state,
+      link: () => this.conn,
+      callTimeout: () => this.settings.call_tool_timeout,
     });
+    return this.calls;
   }
 
   private circuitChanged(from: CircuitState, to: CircuitState): void {
@@ -802,13 +754,4 @@ function describeError(error: unknown): string {
 /** The code of a connect or connection failure; `UNKNOWN` when it carried none. */
 function failureCode(error: unknown): ActorFailureCode {
   return error instanceof UpstreamError ? error.code : 'UNKNOWN';
-}
-
-function toCallError(error: unknown): ActorError {
-  if (error instanceof ActorError) return error;
-  if (error instanceof UpstreamError) {
-    if (error.code === 'CALL_TIMEOUT') return new ActorError('CALL_TIMEOUT', error.message, { cause: error });
-    if (error.code === 'ABORTED') return new ActorError('ABORTED', error.message, { cause: error });
-  }
-  return new ActorError('CALL_FAILED', describeError(error), { cause: error });
 }
