@@ -1,0 +1,44 @@
+export type { ActivityErrorCode } from './errors.js';
+export { ActivityError } from './errors.js';
+export type {
+  ActivityEntry,
+  ActivityLog,
+  ActivityLogOptions,
+  ActivityMetrics,
+  EventEntry,
+  ToolCallEntry,
+} from './log.js';
+export { createActivityLog } from './log.js';
+export { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+export { SECRET_KEY_RE } from './payload.js';
+export type {
+  ActivityConfig,
+  ActivityConfigInput,
+  ActivityExportInput,
+  ActivityKind,
+  ActivityPage,
+  ActivityQuery,
+  ActivityQueryInput,
+  ActivityRecord,
+  ActivityStats,
+  ActivityStatsInput,
+  ActivityStatus,
+  Actor,
+  CallFigures,
+  Surface,
+} from './schema.js';
+export {
+  ActivityConfigSchema,
+  ActivityExportSchema,
+  ActivityKindSchema,
+  ActivityQuerySchema,
+  ActivityRecordSchema,
+  ActivityStatsQuerySchema,
+  ActivityStatusSchema,
+  ActorSchema,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  parseActivityDuration,
+  parseSize,
+  SurfaceSchema,
+} from './schema.js';

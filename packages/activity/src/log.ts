@@ -1,0 +1,429 @@
+import { join } from 'node:path';
+import { type Clock, type Logger, silentLogger, systemClock, type TimerHandle } from '@mcpproxy/contracts';
+import type { z } from 'zod';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { ActivityError } from './errors.js';
+import { payloadText, prepareText, scrubShort } from './payload.js';
+import { RingQueue } from './queue.js';
+import { Retention } from './retention.js';
+import { CSV_COLUMNS, csvRow, type InsertRow, TRUNCATED_ARGUMENTS, TRUNCATED_RESULT } from './rows.js';
+import {
+  type ActivityExportInput,
+  ActivityExportSchema,
+  type ActivityPage,
+  type ActivityQueryInput,
+  ActivityQuerySchema,
+  type ActivityRecord,
+  type ActivityStats,
+  type ActivityStatsInput,
+  ActivityStatsQuerySchema,
+  type ActivityStatus,
+  type Actor,
+  MAX_STATS_BUCKETS,
+  MAX_STATS_WINDOW_MS,
+  type Surface,
+} from './schema.js';
+import { type Filters, Store } from './store.js';
+
+/** A tool call to record. Payloads are kept by reference until their batch is written, then masked and cut. */
+export interface ToolCallEntry {
+  kind?: 'tool_call' | undefined;
+  server: string;
+  tool: string;
+  surface: Surface;
+  status: ActivityStatus;
+  duration_ms: number;
+  /** MCP session id. */
+  session?: string | undefined;
+  /** From the client's `initialize`. */
+  client?: { name?: string | undefined; version?: string | undefined } | undefined;
+  error?: { code?: string | undefined; message: string } | undefined;
+  /** The call's arguments (any JSON value). */
+  arguments?: unknown;
+  /** The result: text as-is, anything else as JSON. */
+  result?: unknown;
+  /** Sizes when the caller already knows them; else measured from the payloads at write time. */
+  request_bytes?: number | undefined;
+  response_bytes?: number | undefined;
+  /** Epoch ms; defaults to the clock's now at `record()`. */
+  time?: number | undefined;
+}
+
+/** A server lifecycle step (`state_changed`, `auto_disabled`, …) or a management action (`server_added`, …). */
+export interface EventEntry {
+  kind: 'lifecycle' | 'management';
+  action: string;
+  server?: string | undefined;
+  /** Who made a management action. */
+  actor?: Actor | undefined;
+  status?: ActivityStatus | undefined;
+  error?: { code?: string | undefined; message: string } | undefined;
+  /** Extra data, stored as masked JSON. */
+  detail?: unknown;
+  session?: string | undefined;
+  time?: number | undefined;
+}
+
+export type ActivityEntry = ToolCallEntry | EventEntry;
+
+/** Counters of the recording path, for `/metrics`. */
+export interface ActivityMetrics {
+  /** `record()` calls accepted. */
+  recorded: number;
+  /** Rows committed to the database. */
+  written: number;
+  /** Records dropped unwritten: queue overflow (oldest first) or a failed batch write. */
+  dropped: number;
+  /** Batches whose write failed (their records are counted in `dropped`). */
+  write_errors: number;
+  /** Records waiting in the queue. */
+  queued: number;
+  /** Rows removed by retention. */
+  pruned: number;
+}
+
+export interface ActivityLogOptions {
+  /** Folder of `activity.db` (the data dir); created if missing. */
+  dir: string;
+  /** @default systemClock */
+  clock?: Clock | undefined;
+  /** @default silentLogger */
+  logger?: Logger | undefined;
+  /** Current secret values (the config's `secretValues()`), scrubbed from every stored text. @default none */
+  secrets?: (() => readonly string[]) | undefined;
+  /** Keep arguments and result text; `false` keeps sizes only. @default true */
+  recordPayloads?: boolean | undefined;
+  /** Bytes kept of each of arguments and result. @default 16384 */
+  maxPayload?: number | undefined;
+  /** Rows older than this are pruned (ms). @default 30 days */
+  retention?: number | undefined;
+  /** Oldest rows are pruned while the database holds more than this (bytes). @default 256 MiB */
+  maxSize?: number | undefined;
+  /** Records held in memory before the oldest are dropped. @default 10000 */
+  queueSize?: number | undefined;
+  /** Records written per transaction; a full batch is written at once. @default 500 */
+  batchSize?: number | undefined;
+  /** Longest a record waits in the queue (ms). @default 200 */
+  flushInterval?: number | undefined;
+  /** Time between retention passes (ms). @default 60000 */
+  pruneInterval?: number | undefined;
+  /** Rows deleted per retention step, so no step holds the write lock long. @default 1000 */
+  pruneBatch?: number | undefined;
+  /** Called after each committed batch (for metrics, or to know what is durable). */
+  onWrite?: ((info: { rows: number; written: number }) => void) | undefined;
+}
+
+/** The activity log. Writes are fire-and-forget; reads are synchronous SQLite queries. */
+export interface ActivityLog {
+  /** Queues an entry; O(1), never blocks, never throws. A no-op after `close()`. */
+  record(entry: ActivityEntry): void;
+  /** A page of records, newest first. Throws `ACTIVITY_INVALID_QUERY` / `ACTIVITY_INVALID_CURSOR` with the field. */
+  list(query?: ActivityQueryInput): ActivityPage;
+  /** One record, or `undefined`. */
+  get(id: number): ActivityRecord | undefined;
+  /** Tool-call figures over a window, per server or per `server:tool`, in buckets. */
+  stats(query?: ActivityStatsInput): ActivityStats;
+  /** The matching records, oldest first, as NDJSON or CSV text chunks of one page each. */
+  export(query?: ActivityExportInput): AsyncIterable<string>;
+  /** Writes everything queued now. */
+  flush(): Promise<void>;
+  /** Runs retention until nothing is left to prune; returns rows deleted. */
+  prune(): Promise<number>;
+  metrics(): ActivityMetrics;
+  /** Path of the database file. */
+  readonly path: string;
+  /** Flushes, stops timers and closes the database. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const isEvent = (e: ActivityEntry): e is EventEntry => e.kind === 'lifecycle' || e.kind === 'management';
+
+interface Queued {
+  entry: ActivityEntry;
+  time: number;
+}
+
+const EXPORT_PAGE = 500;
+/** Error messages and details are short text; they get a fixed budget so a huge one cannot bloat a row. */
+const SHORT_TEXT_BYTES = 4096;
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ActivityError('ACTIVITY_INVALID_OPTIONS', `${name} must be a positive integer (got ${value})`, {
+      field: name,
+    });
+  }
+  return value;
+}
+
+function invalid(error: z.ZodError): ActivityError {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? issue.path.join('.') : (issue as { keys?: string[] } | undefined)?.keys?.[0];
+  return new ActivityError('ACTIVITY_INVALID_QUERY', `${field ?? 'query'}: ${issue?.message ?? 'invalid'}`, {
+    field,
+  });
+}
+
+/** Opens (creating or migrating) `activity.db` in `dir` and starts the batch writer and retention. */
+export function createActivityLog(options: ActivityLogOptions): ActivityLog {
+  const {
+    dir,
+    clock = systemClock,
+    logger = silentLogger,
+    secrets = () => [],
+    recordPayloads = true,
+    maxPayload = 16 * 1024,
+    retention = 30 * 86_400_000,
+    maxSize = 256 * 1024 * 1024,
+    queueSize = 10_000,
+    batchSize = 500,
+    flushInterval = 200,
+    pruneInterval = 60_000,
+    pruneBatch = 1000,
+    onWrite,
+  } = options;
+  for (const [k, v] of Object.entries({ maxPayload, retention, maxSize, queueSize, batchSize, pruneBatch })) {
+    positive(k, v);
+  }
+  positive('flushInterval', flushInterval);
+  positive('pruneInterval', pruneInterval);
+
+  const path = join(dir, 'activity.db');
+  const store = new Store(path);
+  const queue = new RingQueue<Queued>(queueSize);
+  const counters = { recorded: 0, written: 0, dropped: 0, write_errors: 0 };
+  let flushTimer: TimerHandle | undefined;
+  let closed = false;
+
+  const toRow = ({ entry: e, time }: Queued, secretList: readonly string[]): InsertRow => {
+    const error = e.error;
+    const errorCode = error?.code ?? null;
+    const errorMessage = scrubShort(error?.message, secretList, SHORT_TEXT_BYTES);
+    if (isEvent(e)) {
+      const detail = prepareText(payloadText(e.detail), {
+        maxBytes: SHORT_TEXT_BYTES,
+        secrets: secretList,
+        keep: true,
+      });
+      return [
+        time,
+        e.kind,
+        e.server ?? null,
+        null,
+        null,
+        e.session ?? null,
+        null,
+        null,
+        e.status ?? null,
+        null,
+        errorCode,
+        errorMessage,
+        null,
+        null,
+        null,
+        null,
+        0,
+        e.action,
+        e.actor ?? null,
+        detail.text,
+      ];
+    }
+    const opts = { maxBytes: maxPayload, secrets: secretList, keep: recordPayloads };
+    const args = prepareText(payloadText(e.arguments), opts);
+    const result = prepareText(payloadText(e.result), opts);
+    const truncated = (args.truncated ? TRUNCATED_ARGUMENTS : 0) | (result.truncated ? TRUNCATED_RESULT : 0);
+    return [
+      time,
+      'tool_call',
+      e.server,
+      e.tool,
+      e.surface,
+      e.session ?? null,
+      e.client?.name ?? null,
+      e.client?.version ?? null,
+      e.status,
+      e.duration_ms,
+      errorCode,
+      errorMessage,
+      e.request_bytes ?? args.bytes,
+      e.response_bytes ?? result.bytes,
+      args.text,
+      result.text,
+      truncated,
+      null,
+      null,
+      null,
+    ];
+  };
+
+  /** Writes one batch; a failure drops that batch (counted) rather than retrying forever into a broken disk. */
+  const writeBatch = (): void => {
+    const items = queue.take(batchSize);
+    if (items.length === 0) return;
+    let rows: InsertRow[];
+    try {
+      const secretList = secrets().filter((s) => s.length > 0);
+      rows = items.map((it) => toRow(it, secretList));
+      store.insert(rows);
+    } catch (cause) {
+      counters.dropped += items.length;
+      counters.write_errors++;
+      logger.error('activity: batch write failed; records dropped', { rows: items.length, error: String(cause) });
+      return;
+    }
+    counters.written += rows.length;
+    try {
+      onWrite?.({ rows: rows.length, written: counters.written });
+    } catch (cause) {
+      logger.warn('activity: onWrite threw', { error: String(cause) });
+    }
+  };
+
+  const schedule = (ms: number): void => {
+    if (flushTimer !== undefined || closed) return;
+    flushTimer = clock.setTimeout(() => {
+      flushTimer = undefined;
+      writeBatch();
+      if (queue.size >= batchSize) schedule(0);
+      else if (queue.size > 0) schedule(flushInterval);
+    }, ms);
+  };
+
+  const retentionRunner = new Retention({ store, clock, logger, retention, maxSize, pruneBatch, pruneInterval });
+  retentionRunner.start();
+
+  const ensureOpen = (): void => {
+    if (closed) throw new ActivityError('ACTIVITY_CLOSED', 'the activity log is closed');
+  };
+
+  const filtersOf = (q: Filters): Filters => q;
+
+  const log: ActivityLog = {
+    path,
+    record(entry) {
+      if (closed) return;
+      counters.recorded++;
+      if (queue.push({ entry, time: entry.time ?? clock.now() })) counters.dropped++;
+      if (queue.size >= batchSize) {
+        // A full batch goes out on the next turn; the timer set for a partial one is replaced.
+        if (flushTimer !== undefined) {
+          clock.clearTimeout(flushTimer);
+          flushTimer = undefined;
+        }
+        schedule(0);
+      } else schedule(flushInterval);
+    },
+    list(query = {}) {
+      ensureOpen();
+      const parsed = ActivityQuerySchema.safeParse(query);
+      if (!parsed.success) throw invalid(parsed.error);
+      const { limit, cursor, ...filters } = parsed.data;
+      const before = cursor === undefined ? undefined : decodeCursor(cursor);
+      const { records, more } = store.page(filtersOf(filters), limit, before);
+      const last = records[records.length - 1];
+      return { records, next_cursor: more && last ? encodeCursor(last.id) : null };
+    },
+    get(id) {
+      ensureOpen();
+      if (!Number.isSafeInteger(id) || id <= 0) {
+        throw new ActivityError('ACTIVITY_INVALID_QUERY', 'id: must be a positive integer', { field: 'id' });
+      }
+      return store.get(id);
+    },
+    stats(query = {}) {
+      ensureOpen();
+      const parsed = ActivityStatsQuerySchema.safeParse(query);
+      if (!parsed.success) throw invalid(parsed.error);
+      const { groupBy, window } = parsed.data;
+      const bucket = parsed.data.bucket ?? Math.max(1, Math.ceil(window / 12));
+      if (window > MAX_STATS_WINDOW_MS) {
+        throw new ActivityError('ACTIVITY_INVALID_QUERY', 'window: at most 31 days', { field: 'window' });
+      }
+      if (bucket > window || Math.ceil(window / bucket) > MAX_STATS_BUCKETS) {
+        throw new ActivityError(
+          'ACTIVITY_INVALID_QUERY',
+          `bucket: must be at most the window and give at most ${MAX_STATS_BUCKETS} buckets`,
+          { field: 'bucket' },
+        );
+      }
+      const until = parsed.data.until ?? clock.now();
+      const since = until - window;
+      const totals = store.figures(groupBy, since, until, undefined);
+      const perBucket = store.figures(groupBy, since, until, bucket);
+      const groups: ActivityStats['groups'] = totals.map(({ key, bucket: _b, ...fig }) => ({
+        key,
+        ...fig,
+        buckets: [],
+      }));
+      const byKey = new Map(groups.map((g) => [g.key, g]));
+      for (const { key, bucket: b, ...fig } of perBucket) {
+        byKey.get(key)?.buckets.push({ start: new Date(since + b * bucket).toISOString(), ...fig });
+      }
+      return {
+        group_by: groupBy,
+        since: new Date(since).toISOString(),
+        until: new Date(until).toISOString(),
+        window_ms: window,
+        bucket_ms: bucket,
+        groups,
+      };
+    },
+    export(query = {}) {
+      ensureOpen();
+      const parsed = ActivityExportSchema.safeParse(query);
+      if (!parsed.success) throw invalid(parsed.error);
+      const { format, ...filters } = parsed.data;
+      return exportChunks(store, filters, format, () => closed);
+    },
+    async flush() {
+      if (closed) return;
+      if (flushTimer !== undefined) {
+        clock.clearTimeout(flushTimer);
+        flushTimer = undefined;
+      }
+      while (queue.size > 0) writeBatch();
+    },
+    async prune() {
+      ensureOpen();
+      return retentionRunner.runNow();
+    },
+    metrics() {
+      return { ...counters, queued: queue.size, pruned: retentionRunner.pruned };
+    },
+    async close() {
+      if (closed) return;
+      await log.flush();
+      closed = true;
+      if (flushTimer !== undefined) clock.clearTimeout(flushTimer);
+      flushTimer = undefined;
+      retentionRunner.stop();
+      store.close();
+    },
+    [Symbol.asyncDispose]() {
+      return log.close();
+    },
+  };
+  return log;
+}
+
+async function* exportChunks(
+  store: Store,
+  filters: Filters,
+  format: 'ndjson' | 'csv',
+  isClosed: () => boolean,
+): AsyncGenerator<string> {
+  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+  let after = 0;
+  for (;;) {
+    if (isClosed()) throw new ActivityError('ACTIVITY_CLOSED', 'the activity log closed during an export');
+    const page = store.ascending(filters, EXPORT_PAGE, after);
+    if (page.length === 0) return;
+    yield page.map((r) => (format === 'csv' ? csvRow(r) : `${JSON.stringify(r)}\n`)).join('');
+    const last = page[page.length - 1] as ActivityRecord;
+    after = last.id;
+    if (page.length < EXPORT_PAGE) return;
+    // One page per macrotask turn: a large export never holds the event loop for long.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}

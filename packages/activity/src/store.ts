@@ -1,0 +1,204 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'libsql';
+import { ActivityError } from './errors.js';
+import { migrate } from './migrations.js';
+import { COLUMNS, type InsertRow, toRecord } from './rows.js';
+import type { ActivityRecord, CallFigures } from './schema.js';
+
+type Db = InstanceType<typeof Database>;
+type Statement = ReturnType<Db['prepare']>;
+
+/** Validated filters, times in epoch milliseconds. */
+export interface Filters {
+  kind?: string | undefined;
+  server?: string | undefined;
+  tool?: string | undefined;
+  status?: string | undefined;
+  session?: string | undefined;
+  client?: string | undefined;
+  q?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+const FILTER_COLUMNS = [
+  ['kind', 'kind'],
+  ['server', 'server'],
+  ['tool', 'tool'],
+  ['status', 'status'],
+  ['session', 'session'],
+  ['client', 'client_name'],
+] as const;
+
+/** The words of `q` as one FTS5 phrase whose last word may be a prefix; quotes doubled so input is never syntax. */
+function ftsPhrase(q: string): string {
+  return `"${q.replace(/"/g, '""')}"*`;
+}
+
+/** Builds the WHERE clause of a filtered read. Column names come from fixed lists; values are bound. */
+export function whereOf(f: Filters, after?: { op: '<' | '>'; id: number }): { sql: string; params: unknown[] } {
+  const conds: string[] = [];
+  const params: unknown[] = [];
+  for (const [key, col] of FILTER_COLUMNS) {
+    const v = f[key];
+    if (v !== undefined) {
+      conds.push(`${col} = ?`);
+      params.push(v);
+    }
+  }
+  if (f.since !== undefined) {
+    conds.push('time >= ?');
+    params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    conds.push('time < ?');
+    params.push(f.until);
+  }
+  if (f.q !== undefined) {
+    conds.push('id IN (SELECT rowid FROM activity_fts WHERE activity_fts MATCH ?)');
+    params.push(ftsPhrase(f.q));
+  }
+  if (after) {
+    conds.push(`id ${after.op} ?`);
+    params.push(after.id);
+  }
+  return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+}
+
+const SELECT = `SELECT ${COLUMNS.join(', ')} FROM activity`;
+const INSERT = `INSERT INTO activity (${COLUMNS.slice(1).join(', ')}) VALUES (${COLUMNS.slice(1)
+  .map(() => '?')
+  .join(', ')})`;
+
+/** The SQLite side of the log: one connection, prepared statements cached per SQL text. */
+export class Store {
+  readonly db: Db;
+  private readonly statements = new Map<string, Statement>();
+  private readonly insertBatch: (rows: readonly InsertRow[]) => void;
+
+  constructor(readonly path: string) {
+    try {
+      mkdirSync(join(path, '..'), { recursive: true });
+      this.db = new Database(path);
+      this.db.exec('PRAGMA busy_timeout = 5000');
+      // WAL: readers never wait on the writer; NORMAL sync keeps every committed batch through a process crash
+      // (only an OS crash or power loss can lose the last ones), at a fraction of FULL's fsyncs.
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec('PRAGMA synchronous = NORMAL');
+      // Must precede the first table: lets retention hand freed pages back to the file system in small steps.
+      this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+      migrate(this.db);
+    } catch (cause) {
+      if (cause instanceof ActivityError) throw cause;
+      throw new ActivityError('ACTIVITY_OPEN_FAILED', `cannot open the activity log at ${path}`, { cause });
+    }
+    const insert = this.db.prepare(INSERT);
+    this.insertBatch = this.db.transaction((rows: readonly InsertRow[]) => {
+      for (const r of rows) insert.run(r);
+    });
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      s.raw(true);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Inserts rows in one transaction. */
+  insert(rows: readonly InsertRow[]): void {
+    if (rows.length > 0) this.insertBatch(rows);
+  }
+
+  /** Newest-first page after the keyset cursor `beforeId`. Fetches one extra row to know whether more follow. */
+  page(f: Filters, limit: number, beforeId: number | undefined): { records: ActivityRecord[]; more: boolean } {
+    const { sql, params } = whereOf(f, beforeId === undefined ? undefined : { op: '<', id: beforeId });
+    const rows = this.stmt(`${SELECT} ${sql} ORDER BY id DESC LIMIT ?`).all([...params, limit + 1]) as unknown[][];
+    const more = rows.length > limit;
+    return { records: rows.slice(0, limit).map(toRecord), more };
+  }
+
+  /** Oldest-first rows after `afterId`, for export. */
+  ascending(f: Filters, limit: number, afterId: number): ActivityRecord[] {
+    const { sql, params } = whereOf(f, { op: '>', id: afterId });
+    return (this.stmt(`${SELECT} ${sql} ORDER BY id ASC LIMIT ?`).all([...params, limit]) as unknown[][]).map(toRecord);
+  }
+
+  get(id: number): ActivityRecord | undefined {
+    const row = this.stmt(`${SELECT} WHERE id = ?`).get([id]) as unknown[] | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /**
+   * Calls, errors and nearest-rank p50/p95 of tool-call durations in [since, until), per group and, with
+   * `bucketMs`, per bucket. SQLite sorts (spilling to disk when large), so memory stays bounded however many calls
+   * the window holds.
+   */
+  figures(
+    groupBy: 'server' | 'tool',
+    since: number,
+    until: number,
+    bucketMs: number | undefined,
+  ): Array<CallFigures & { key: string; bucket: number }> {
+    const key = groupBy === 'server' ? 'server' : "server || ':' || tool";
+    // Bound JS numbers arrive as REAL; the casts keep the bucket index an integer division.
+    const bucket = bucketMs === undefined ? '0' : '(time - CAST(? AS INTEGER)) / CAST(? AS INTEGER)';
+    const sql = `WITH w AS (
+        SELECT ${key} AS g, ${bucket} AS b, coalesce(duration_ms, 0) AS d, status AS s
+        FROM activity WHERE kind = 'tool_call' AND time >= ? AND time < ? AND server IS NOT NULL),
+      r AS (SELECT g, b, d, s, ROW_NUMBER() OVER (PARTITION BY g, b ORDER BY d) AS rn,
+                   COUNT(*) OVER (PARTITION BY g, b) AS n FROM w)
+      SELECT g, b, MAX(n), SUM(s <> 'ok'),
+             MIN(CASE WHEN rn * 100 >= n * 50 THEN d END), MIN(CASE WHEN rn * 100 >= n * 95 THEN d END)
+      FROM r GROUP BY g, b ORDER BY g, b`;
+    const params = bucketMs === undefined ? [since, until] : [since, bucketMs, since, until];
+    return (this.stmt(sql).all(params) as unknown[][]).map((r) => ({
+      key: String(r[0]),
+      bucket: Number(r[1]),
+      calls: Number(r[2]),
+      errors: Number(r[3]),
+      p50_ms: r[4] === null ? null : Number(r[4]),
+      p95_ms: r[5] === null ? null : Number(r[5]),
+    }));
+  }
+
+  /** Bytes the database holds in live pages (free pages excluded). */
+  usedBytes(): number {
+    const pages = Number((this.stmt('PRAGMA page_count').get([]) as unknown[])[0]);
+    const free = Number((this.stmt('PRAGMA freelist_count').get([]) as unknown[])[0]);
+    const size = Number((this.stmt('PRAGMA page_size').get([]) as unknown[])[0]);
+    return (pages - free) * size;
+  }
+
+  /** Deletes up to `batch` rows older than `before`; returns how many. */
+  pruneOlderThan(before: number, batch: number): number {
+    return this.stmt(
+      'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
+    ).run([before, batch]).changes;
+  }
+
+  /** Deletes the `batch` oldest rows; returns how many. */
+  pruneOldest(batch: number): number {
+    return this.stmt('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)').run([batch])
+      .changes;
+  }
+
+  /** Returns up to `pages` free pages to the file system (a short step, never a full VACUUM). */
+  releasePages(pages: number): void {
+    this.db.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+  }
+
+  close(): void {
+    try {
+      // Keeps the planner's statistics fresh for the filters at the cost of a few ms at shutdown.
+      this.db.exec('PRAGMA optimize');
+    } catch {
+      // best effort
+    }
+    this.db.close();
+  }
+}
