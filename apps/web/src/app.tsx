@@ -1,4 +1,3 @@
-import { createRestClient } from '@mcpproxy/client';
 import { signal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { countdown } from './format.js';
@@ -51,9 +50,14 @@ function problemOf(error: unknown, url: string, hadKey: boolean): { field: 'url'
 /** Checks the settings with `GET /api/v1/status` and opens the session, or shows the connect form saying why not. */
 async function connect(settings: Settings, { remember, quiet }: { remember: boolean; quiet: boolean }): Promise<void> {
   if (phase.value.kind === 'connect') phase.value = { ...phase.value, settings, busy: true };
+  let session: Session | undefined;
   try {
-    await createRestClient({ url: settings.url, apiKey: settings.key || undefined, timeoutMs: 10_000 }).status();
+    // The live socket opens while the status request checks the address and key: the first table comes one round
+    // trip sooner. A failed check closes it again.
+    session = openSession(settings);
+    await session.api.status();
   } catch (error) {
+    session?.close();
     phase.value = {
       kind: 'connect',
       settings,
@@ -66,7 +70,7 @@ async function connect(settings: Settings, { remember, quiet }: { remember: bool
     return;
   }
   if (remember) saveSettings(settings);
-  phase.value = { kind: 'ready', session: openSession(settings), settings };
+  phase.value = { kind: 'ready', session, settings };
 }
 
 /** Starts the dashboard: saved settings first, then this page's own origin without a key. */

@@ -50,7 +50,7 @@ describe('the servers table', () => {
     await waitForStatus(page, 'live');
     for (const name of ['alpha', 'beta', 'rug']) await waitForState(page, name, 'ready');
     expect(await page.locator('.rows [role="row"]').count()).toBe(3);
-    expect(await page.textContent('[data-server="beta"] .groups')).toContain('dev, team');
+    expect(await page.textContent('[data-server="beta"] .groups')).toBe('dev, team');
     expect(Number(await page.textContent('[data-server="alpha"] .num .count'))).toBeGreaterThan(5);
   });
 
@@ -111,7 +111,7 @@ describe('the servers table', () => {
     expect(await page.textContent('[data-server="beta"] .error-text')).toBe('');
     // While in error the row counted down to its retry (initial_delay 1 s here).
     const retries = await page.evaluate(() => (window as unknown as { retries: string[] }).retries);
-    expect(retries.some((r) => /Retry: (in \d+ s|now)$/.test(r))).toBe(true);
+    expect(retries.some((r) => /^(in \d+ s|now)$/.test(r))).toBe(true);
   });
 
   it('sorts by a column and filters by the box', async () => {

@@ -187,7 +187,7 @@ export async function openPage(
 ): Promise<{ page: Page; context: BrowserContext }> {
   // bypassCSP: the server's CSP (rightly) forbids inline scripts, and axe-core is injected as one.
   const context = await browser.newContext({ colorScheme, viewport: { width, height: 900 }, bypassCSP: true });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   if (url) await page.goto(url);
   return { page, context };

@@ -54,18 +54,12 @@ interface RowProps {
 /** One row; memoised on the summary object, which the read model keeps identical while a server does not change. */
 const Row = memo(function Row({ server: s, retry, session }: RowProps) {
   const act = (a: Action) => () => void runAction(session, a, s.name);
-  const label = (text: string) => (
-    <span class="cell-label" aria-hidden="true">
-      {text}:{' '}
-    </span>
-  );
   return (
     <div role="row" class="row" data-server={s.name}>
       <div role="rowheader" class="name">
         <a href={`#/servers/${encodeURIComponent(s.name)}`}>{s.name}</a>
       </div>
       <div role="cell" class="groups">
-        {s.groups.length ? label('Groups') : null}
         {s.groups.join(', ')}
       </div>
       <div role="cell" class="state">
@@ -73,11 +67,9 @@ const Row = memo(function Row({ server: s, retry, session }: RowProps) {
         {s.auto_disabled ? <span class="hint"> auto-disabled</span> : null}
       </div>
       <div role="cell" class="circuit">
-        {label('Circuit')}
         {s.circuit}
       </div>
       <div role="cell" class="num">
-        {label('Tools')}
         <span class="count">{s.tool_count}</span>
         {s.pending_tools + s.changed_tools > 0 ? (
           <a class="hint" href="#/quarantine">
@@ -90,7 +82,6 @@ const Row = memo(function Row({ server: s, retry, session }: RowProps) {
         {s.last_error ?? ''}
       </div>
       <div role="cell" class="retry">
-        {retry ? label('Retry') : null}
         {retry}
       </div>
       <div role="cell" class="actions">
