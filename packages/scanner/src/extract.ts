@@ -24,8 +24,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const SAFE_KEY_RE = /^[A-Za-z_$][\w$-]*$/;
+/** Schema keys repeat across tools (`type`, `properties`, `description`): remember how each one is written. */
+const keyCache = new Map<string, string>();
+
 function safeKey(k: string): string {
-  return /^[A-Za-z_$][\w$-]*$/.test(k) ? k : JSON.stringify(k.slice(0, 64));
+  let out = keyCache.get(k);
+  if (out === undefined) {
+    out = SAFE_KEY_RE.test(k) ? k : JSON.stringify(k.slice(0, 64));
+    if (keyCache.size >= 4096) keyCache.clear(); // bounded: arbitrary keys must not grow it forever
+    keyCache.set(k, out);
+  }
+  return out;
 }
 
 /**

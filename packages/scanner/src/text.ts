@@ -144,6 +144,19 @@ function foldUncached(text: string): string {
   return /\s\s|[\t\n\r\f\v\u00a0\u2000-\u200a\u2028\u2029\u3000]/.test(s) ? s.replace(/\s+/g, ' ') : s;
 }
 
+/** A letter next to one of `0 1 3 4 5 7 @ $` somewhere: a loop, cheaper than the equivalent regex. */
+function mixesLeet(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const leet = (c >= 48 && c <= 55 && c !== 50 && c !== 54) || c === 64 || c === 36; // 0 1 3 4 5 7 @ $
+    if (!leet) continue;
+    const before = s.charCodeAt(i - 1);
+    const after = s.charCodeAt(i + 1);
+    if ((before >= 97 && before <= 122) || (after >= 97 && after <= 122)) return true;
+  }
+  return false;
+}
+
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
 
 /**
@@ -152,7 +165,7 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
  * so callers skip a second pass.
  */
 export function deleet(folded: string): string | undefined {
-  if (!/[a-z][013457@$]|[013457@$][a-z]/.test(folded)) return undefined;
+  if (!mixesLeet(folded)) return undefined;
   return folded.replace(/[a-z013457@$]*[a-z][a-z013457@$]*/g, (word) =>
     /[013457@$]/.test(word) && /[a-z]{2}|[a-z][013457@$][a-z]/.test(word)
       ? word.replace(/[013457@$]/g, (c) => LEET[c] ?? c)

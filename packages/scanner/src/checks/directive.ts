@@ -113,8 +113,45 @@ const WEAK_RE =
   /<important>|\bimportant\s*:|\bbefore (?:using|calling|invoking|running) (?:this|the) tool\b|\botherwise (?:the|this) tool (?:will not|won't|will fail|does not)|\b(?:silently|secretly|covertly|quietly|stealthily)\b|\bbefore (?:answering|responding|replying)\b|\byou must\b/g;
 
 const MAX_MATCHES = 64;
-const SHELL_HINT_RE =
-  /\b(?:curl|wget|bash|sh|rm|nc|ncat|iex|powershell|python[23]?|chmod|mkfifo|base64|scp|security)\b|\/dev\/tcp/;
+const SECRET_PATH_G = new RegExp(SECRET_PATH_RE.source, 'g');
+const SENSITIVE_G = new RegExp(SENSITIVE_RE.source, 'g');
+const SHELL_HINT_G =
+  /\b(?:curl|wget|bash|sh|rm|nc|ncat|iex|powershell|python[23]?|chmod|mkfifo|base64|scp|security|dump-keychain)\b|\/dev\/tcp/g;
+
+const SHELL_WORDS = [
+  'curl',
+  'wget',
+  'bash',
+  '/dev/tcp',
+  'rm -',
+  'nc ',
+  'iex',
+  'powershell',
+  'python',
+  'chmod',
+  'mkfifo',
+  'base64',
+  'scp ',
+  'keychain',
+  ' sh',
+];
+/** Whether a shell command could be in the text: plain substring tests, far cheaper than a regex of short words. */
+function mayHoldShell(text: string): boolean {
+  for (const w of SHELL_WORDS) if (text.includes(w)) return true;
+  return false;
+}
+
+/** Sorted start offsets of every match of the given global regexes (at most 256). */
+function positions(text: string, ...res: RegExp[]): number[] {
+  const out: number[] = [];
+  for (const re of res) {
+    for (const m of text.matchAll(re)) {
+      out.push(m.index);
+      if (out.length >= 256) break;
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
 
 /** One directive found in folded text. */
 export interface DirectiveMatch {
@@ -188,9 +225,18 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
       for (const m of folded.matchAll(re)) add('concealment', 'concealment', m.index);
     }
   }
-  if (!SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded) && !SHELL_HINT_RE.test(folded)) return out;
+  // Where the objects of an order sit: a verb matters only within 120 characters of one of them.
+  const shell = mayHoldShell(folded);
+  if (!shell && !SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded)) return out;
+  const anchors = shell
+    ? positions(folded, SECRET_PATH_G, SENSITIVE_G, SHELL_HINT_G)
+    : positions(folded, SECRET_PATH_G, SENSITIVE_G);
+  if (anchors.length === 0) return out;
+  let next = 0;
   for (const m of folded.matchAll(ACCESS_VERB_RE)) {
     const at = m.index;
+    while (next < anchors.length && (anchors[next] as number) < at - 120) next++;
+    if (next >= anchors.length || (anchors[next] as number) > at + 200) continue;
     if (!imperative(folded, at)) continue;
     // "access keys", "post request", "read only": the verb is a modifier of the noun after it.
     if (NOUN_AFTER_RE.test(folded.slice(at + m[0].length, at + m[0].length + 16))) continue;
