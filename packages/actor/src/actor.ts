@@ -42,17 +42,6 @@ import type {
   ToolCallOptions,
 } from './types.js';
 
-export type {
-  ActorCommand,
-  ActorFailureCode,
-  ActorHealth,
-  CallOutcome,
-  CallPermit,
-  ServerActor,
-  ServerActorOptions,
-  ToolCallOptions,
-} from './types.js';
-
 /** One connect attempt; it settles once (connected, failed, timed out or aborted by a teardown). */
 interface Attempt {
   abort: AbortController;

@@ -10,10 +10,11 @@ import {
   type UpstreamConnector,
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
-import { createServerActor, type ServerActor } from './actor.js';
+import { createServerActor } from './actor.js';
 import { type ApprovalsStore, createMemoryApprovals } from './approvals.js';
 import { configChanges, type ReconcileReport } from './changes.js';
 import { type ActorSettings, actorSettings, sameSettings } from './settings.js';
+import type { ServerActor } from './types.js';
 
 /** Where the supervisor reads the desired config; the config service satisfies it. */
 export interface ConfigSource {

@@ -19,18 +19,7 @@ const LAUNCH_FIELDS = ['protocol', 'command', 'args', 'env', 'working_dir', 'url
 const FILTER_FIELDS = ['enabled_tools', 'disabled_tools'] as const;
 
 /** The writes on one server, and the two steps the bulk writes reuse. */
-export type ServerOps = Pick<
-  ManagementService,
-  | 'addServer'
-  | 'updateServer'
-  | 'removeServer'
-  | 'enableServer'
-  | 'disableServer'
-  | 'quarantineServer'
-  | 'unquarantineServer'
-  | 'restartServer'
-  | 'approveTools'
-> & {
+export type ServerOps = Pick<ManagementService, Exclude<OperationName, 'enableAll' | 'disableAll' | 'restartAll'>> & {
   /** Restarts one server (no gate): `CONFLICT` while disabled or quarantined; bounded by `commandWaitMs`. */
   restartOne(name: string): Promise<ServerSummary>;
   /** An enable that is not a config change: clears an actor's auto-disable (bounded, like a restart). */
@@ -105,17 +94,7 @@ export function createServerOps(core: Core, { run }: Gates): ServerOps {
     addServer: (input, caller) =>
       run('addServer', caller, nameOf(input), async () => {
         if (!isPlainObject(input)) throw new ManagementError('BAD_REQUEST', 'a server entry must be a JSON object');
-        const parsed = parseServerConfig(input);
-        if (!parsed.ok) {
-          throw new ManagementError(
-            'INVALID_CONFIG',
-            `invalid server entry:\n${formatValidationIssues(parsed.issues)}`,
-            {
-              issues: parsed.issues,
-            },
-          );
-        }
-        const server = parsed.value;
+        const server = parseEntry(input);
         const explicit = (input as { quarantined?: unknown }).quarantined;
         await applyConfig((draft) => {
           if (draft.mcpServers.some((s) => s.name === server.name)) {
@@ -145,17 +124,7 @@ export function createServerOps(core: Core, { run }: Gates): ServerOps {
           const current = JSON.parse(JSON.stringify(draft.mcpServers[i])) as ServerConfig;
           const merged = mergePatch(current, patch) as Record<string, unknown>;
           merged.name = name;
-          const parsed = parseServerConfig(merged);
-          if (!parsed.ok) {
-            throw new ManagementError(
-              'INVALID_CONFIG',
-              `invalid server entry:\n${formatValidationIssues(parsed.issues)}`,
-              {
-                issues: parsed.issues,
-              },
-            );
-          }
-          const next = parsed.value;
+          const next = parseEntry(merged);
           if (caller.source === 'mcp') {
             if (current.quarantined && !next.quarantined) {
               throw new ManagementError(
@@ -200,6 +169,17 @@ export function createServerOps(core: Core, { run }: Gates): ServerOps {
         return requireActor(name).approveTools(tools);
       }),
   };
+}
+
+/** A server entry from a request; `INVALID_CONFIG` with the issues when it does not validate. */
+function parseEntry(input: unknown): ServerConfig {
+  const parsed = parseServerConfig(input);
+  if (!parsed.ok) {
+    throw new ManagementError('INVALID_CONFIG', `invalid server entry:\n${formatValidationIssues(parsed.issues)}`, {
+      issues: parsed.issues,
+    });
+  }
+  return parsed.value;
 }
 
 function nameOf(input: unknown): string | undefined {
