@@ -82,12 +82,13 @@ export class Store {
       mkdirSync(join(path, '..'), { recursive: true });
       this.db = new Database(path);
       this.db.exec('PRAGMA busy_timeout = 5000');
+      // Must come before anything writes the file (even the WAL switch): lets retention hand freed pages back to
+      // the file system in small steps. A no-op on an existing database.
+      this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
       // WAL: readers never wait on the writer; NORMAL sync keeps every committed batch through a process crash
       // (only an OS crash or power loss can lose the last ones), at a fraction of FULL's fsyncs.
       this.db.exec('PRAGMA journal_mode = WAL');
       this.db.exec('PRAGMA synchronous = NORMAL');
-      // Must precede the first table: lets retention hand freed pages back to the file system in small steps.
-      this.db.exec('PRAGMA auto_vacuum = INCREMENTAL');
       migrate(this.db);
     } catch (cause) {
       if (cause instanceof ActivityError) throw cause;
@@ -99,11 +100,12 @@ export class Store {
     });
   }
 
-  private stmt(sql: string): Statement {
+  private stmt(sql: string, returnsRows = true): Statement {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
-      s.raw(true);
+      // Rows as arrays: no per-row object with the driver's `_metadata` key to build and strip.
+      if (returnsRows) s.raw(true);
       this.statements.set(sql, s);
     }
     return s;
@@ -178,13 +180,15 @@ export class Store {
   pruneOlderThan(before: number, batch: number): number {
     return this.stmt(
       'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
+      false,
     ).run([before, batch]).changes;
   }
 
   /** Deletes the `batch` oldest rows; returns how many. */
   pruneOldest(batch: number): number {
-    return this.stmt('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)').run([batch])
-      .changes;
+    return this.stmt('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)', false).run([
+      batch,
+    ]).changes;
   }
 
   /** Returns up to `pages` free pages to the file system (a short step, never a full VACUUM). */
