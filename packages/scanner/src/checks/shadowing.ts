@@ -22,6 +22,15 @@ const ALL_TOOLS_RE =
   /\b(?:before|after|when|whenever|instead of) (?:calling|using|invoking|running) (?:any|every|all) (?:other )?tools?\b|\b(?:any|every|all) (?:other )?tool calls?\b[^.;]{0,40}\b(?:must|first|also|always)\b|\bfor (?:all|every) (?:other )?(?:tool|function) calls?\b/g;
 
 const SIMILAR = 0.6;
+const CONTAINED = 0.85;
+
+/** Share of `a`'s words that are also in `b`. */
+function containment(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  if (a.size === 0) return 0;
+  let inter = 0;
+  for (const w of a) if (b.has(w)) inter++;
+  return inter / a.size;
+}
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   if (a.size === 0 && b.size === 0) return 1;
@@ -115,7 +124,12 @@ function clones(input: CheckInput): RawFinding[] {
   const params = view.params.map((p) => p.name);
   const out: RawFinding[] = [];
   for (const other of others) {
-    const sim = jaccard(words, other.words);
+    // A clone keeps (nearly) all of the original's words and may add its own: containment catches a long
+    // addition that would dilute plain overlap. Short originals ("Send an email.") need overlap, not containment.
+    const sim = Math.max(
+      jaccard(words, other.words),
+      other.words.size >= 6 && containment(other.words, words) >= CONTAINED ? containment(other.words, words) : 0,
+    );
     if (sim < SIMILAR) continue;
     const extraParams = params.filter((p) => !other.params.includes(p));
     const extraWords = [...words].filter((w) => !other.words.has(w));
@@ -138,7 +152,7 @@ function clones(input: CheckInput): RawFinding[] {
       tier: risky ? 'hard' : 'soft',
       threat: 'tool_shadowing',
       confidence: risky ? 0.9 : Math.round((0.4 + 0.3 * sim) * 100) / 100,
-      evidence: `clone of ${other.server}:${other.name} (${Math.round(sim * 100)}% same description words)${diff ? `; ${diff}` : ''}`,
+      evidence: `clone of ${other.server}:${other.name} (${Math.round(sim * 100)}% of its description words)${diff ? `; ${diff}` : ''}`,
       path: 'name',
       subject: fold(added),
     });
