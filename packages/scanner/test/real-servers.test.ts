@@ -48,7 +48,7 @@ beforeAll(async () => {
     ['sequential-thinking', '@modelcontextprotocol/server-sequential-thinking', []],
   ];
   const listed = await Promise.all(specs.map(([, pkg, args]) => listTools(pkg, args, work)));
-  specs.forEach(([server], i) => servers.push({ server, tools: listed[i] as UpstreamTool[] }));
+  for (const [i, [server]] of specs.entries()) servers.push({ server, tools: listed[i] as UpstreamTool[] });
 }, 60_000);
 
 afterAll(() => {
