@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Where a tool call came in (DESIGN §11). */
+/** Where a tool call came in. */
 export const SurfaceSchema = z.enum(['mcp', 'mcp_all', 'mcp_server', 'rest', 'cli']);
 export type Surface = z.infer<typeof SurfaceSchema>;
 
@@ -190,7 +190,7 @@ const SizeString = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 
 /**
- * The `activity` key of `mcp_config.json` (DESIGN §3). Outputs milliseconds and bytes. Not yet part of
+ * The `activity` key of `mcp_config.json`. Outputs milliseconds and bytes. Not yet part of
  * `@mcpproxy/contracts`' config schema; the server composes it until it is.
  */
 export const ActivityConfigSchema = z
