@@ -80,19 +80,22 @@ export class ReadySchedule {
   }
 
   private armPing(): void {
-    if (this.pingInterval <= 0) return;
-    this.pingTimer = this.options.clock.setTimeout(() => {
+    this.pingTimer = this.arm(this.pingInterval, () => {
       this.pingTimer = undefined;
       this.options.onPing();
-    }, this.pingInterval);
+    });
   }
 
   private armDiscovery(): void {
-    if (this.discoveryInterval <= 0) return;
-    this.discoveryTimer = this.options.clock.setTimeout(() => {
+    this.discoveryTimer = this.arm(this.discoveryInterval, () => {
       this.discoveryTimer = undefined;
       this.options.onRelist();
-    }, this.discoveryInterval);
+    });
+  }
+
+  /** A timer of `interval` ms, or none when the interval is zero or less (off). */
+  private arm(interval: number, fire: () => void): ReturnType<Clock['setTimeout']> | undefined {
+    return interval > 0 ? this.options.clock.setTimeout(fire, interval) : undefined;
   }
 }
 

@@ -149,35 +149,16 @@ export function transition(state: LifecycleState, input: LifecycleInput): Step {
       return { next: 'ready', effects: [{ type: 'attach' }, enter('ready', 'connected'), { type: 'announce' }] };
     case 'connect_failed':
       if (state !== 'connecting') return stay(state);
+      // max_retries reached: rest disabled instead of retrying.
       if (input.giveUp) {
-        return {
-          next: 'disabled',
-          effects: [
-            { type: 'record_failure' },
-            { type: 'auto_disable' },
-            { type: 'enter', state: 'disabled', reason: 'auto_disabled', error: true },
-            { type: 'publish_auto_disabled' },
-          ],
-        };
+        return failed('disabled', 'auto_disabled', [{ type: 'record_failure' }, { type: 'auto_disable' }], {
+          type: 'publish_auto_disabled',
+        });
       }
-      return {
-        next: 'error',
-        effects: [
-          { type: 'record_failure' },
-          { type: 'schedule_retry' },
-          { type: 'enter', state: 'error', reason: input.reason, error: true },
-        ],
-      };
+      return failed('error', input.reason, [{ type: 'record_failure' }, { type: 'schedule_retry' }]);
     case 'lost':
       if (state !== 'ready') return stay(state);
-      return {
-        next: 'error',
-        effects: [
-          { type: 'detach' },
-          { type: 'schedule_retry' },
-          { type: 'enter', state: 'error', reason: input.reason, error: true },
-        ],
-      };
+      return failed('error', input.reason, [{ type: 'detach' }, { type: 'schedule_retry' }]);
     case 'retry_due':
       return state === 'error' ? connect('retry') : stay(state);
   }
@@ -207,6 +188,16 @@ export function configInput(
         (next.health_check_interval ?? nextSettings.health_check_interval) ||
       prevSettings.tool_discovery_interval !== nextSettings.tool_discovery_interval,
   };
+}
+
+/** A failure step: `before`, then enter `state` with the last error attached, then `after`. */
+function failed(
+  state: LifecycleState,
+  reason: string,
+  before: readonly LifecycleEffect[],
+  ...after: LifecycleEffect[]
+): Step {
+  return { next: state, effects: [...before, { type: 'enter', state, reason, error: true }, ...after] };
 }
 
 function enter(state: LifecycleState, reason: string): LifecycleEffect {
