@@ -84,11 +84,12 @@ class Actor implements ServerActor {
   private readonly logger: Logger;
   private readonly mailbox: Mailbox;
   private readonly retry: RetryPolicy;
-  private readonly circuit: CircuitBreaker;
   private readonly catalog: ToolCatalog;
-  private readonly schedule: ReadySchedule;
   private readonly record = new HealthRecord();
-  private readonly deadlines: Deadlines;
+  // Made when first needed: an idle actor of a large config never calls, pings or lists (see bench/run.ts, heap).
+  private circuitPart: CircuitBreaker | undefined;
+  private schedulePart: ReadySchedule | undefined;
+  private deadlinesPart: Deadlines | undefined;
 
   private server: ServerConfig;
   private settings: ActorSettings;
@@ -125,24 +126,10 @@ class Actor implements ServerActor {
     this.clock = clock;
     this.logger = logger;
     this.mailbox = new Mailbox(name, mailboxLimit);
-    this.deadlines = new Deadlines(clock);
     this.server = config.server;
     this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
-    this.retry = new RetryPolicy({ clock, random, settings: () => this.settings.retry });
-    this.circuit = new CircuitBreaker({
-      clock,
-      settings: () => this.settings.circuit_breaker,
-      onChange: (from, to) => this.circuitChanged(from, to),
-    });
+    this.retry = new RetryPolicy({ clock, random, settings: this.settings.retry });
     this.catalog = new ToolCatalog({ server: name, approvals });
-    this.schedule = new ReadySchedule({
-      clock,
-      onPing: () => this.ping(),
-      onRelist: () => {
-        const conn = this.conn;
-        this.internal(() => this.relist(conn));
-      },
-    });
     this.applyServerFields(config.server);
     this.state = this.resting() ?? 'idle';
     this.refresh();
@@ -235,6 +222,7 @@ class Actor implements ServerActor {
       const next = config.server;
       this.server = next;
       this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
+      this.retry.settings = this.settings.retry;
       this.applyServerFields(next);
       await this.dispatch(configInput(prev, prevSettings, next, this.settings));
     });
@@ -511,7 +499,7 @@ class Actor implements ServerActor {
     if (!conn) return;
     for (const off of this.connUnsubscribe) off();
     this.connUnsubscribe = [];
-    this.schedule.stop();
+    this.schedulePart?.stop();
     this.lastStderr = conn.stderrTail();
     this.conn = undefined;
     this.connectedAt = null;
@@ -539,8 +527,8 @@ class Actor implements ServerActor {
     this.retry.clear();
     const conn = this.conn;
     this.detachConn();
-    this.deadlines.abortAll(() => new ActorError('STOPPED', `server "${this.name}" was stopped`));
-    this.circuit.reset();
+    this.deadlinesPart?.abortAll(() => new ActorError('STOPPED', `server "${this.name}" was stopped`));
+    this.circuitPart?.reset();
     if (conn) this.closeConn(conn);
     if (this.closingConns.size > 0) await Promise.all([...this.closingConns]);
   }
@@ -548,7 +536,7 @@ class Actor implements ServerActor {
   // ── health and discovery ───────────────────────────────────────────────
 
   private startSchedule(): void {
-    this.schedule.start(
+    this.schedule().start(
       this.server.health_check_interval ?? this.settings.health_check_interval,
       this.settings.tool_discovery_interval,
     );
@@ -560,7 +548,7 @@ class Actor implements ServerActor {
     const interval = this.server.health_check_interval ?? this.settings.health_check_interval;
     const sent = this.clock.now();
     let timedOut = false;
-    this.deadlines
+    this.deadlines()
       .run(
         interval,
         (signal) => conn.ping({ signal, timeoutMs: interval }),
@@ -574,7 +562,7 @@ class Actor implements ServerActor {
           if (this.conn !== conn) return;
           // Outside the mailbox, like the ping itself, since it only sets three fields.
           this.record.pinged(sent, this.clock.now());
-          this.schedule.pinged();
+          this.schedule().pinged();
         },
         (error: unknown) =>
           this.internal(() =>
@@ -589,9 +577,9 @@ class Actor implements ServerActor {
   }
 
   private relist(conn: UpstreamConnection | undefined): void {
-    if (!conn || this.conn !== conn || !this.schedule.beginRelist()) return;
+    if (!conn || this.conn !== conn || !this.schedule().beginRelist()) return;
     const timeoutMs = this.server.init_timeout ?? this.settings.init_timeout;
-    this.deadlines
+    this.deadlines()
       .run(
         timeoutMs,
         (signal) => conn.listTools({ signal, timeoutMs: bounded(timeoutMs) }),
@@ -610,7 +598,7 @@ class Actor implements ServerActor {
       this.refresh();
       this.publishListing(listing);
     } else this.logger.warn('re-listing tools failed', { server: this.name, error: describeError(error) });
-    if (this.schedule.relisted()) this.relist(conn);
+    if (this.schedule().relisted()) this.relist(conn);
   }
 
   // ── tool catalog events ────────────────────────────────────────────────
@@ -659,13 +647,39 @@ class Actor implements ServerActor {
       bus: this.bus,
       clock: this.clock,
       catalog: this.catalog,
-      circuit: this.circuit,
-      deadlines: this.deadlines,
+      circuit: this.circuit(),
+      deadlines: this.deadlines(),
       lifecycle: () => this.state,
       link: () => this.conn,
       callTimeout: () => this.settings.call_tool_timeout,
     });
     return this.calls;
+  }
+
+  private circuit(): CircuitBreaker {
+    this.circuitPart ??= new CircuitBreaker({
+      clock: this.clock,
+      settings: () => this.settings.circuit_breaker,
+      onChange: (from, to) => this.circuitChanged(from, to),
+    });
+    return this.circuitPart;
+  }
+
+  private schedule(): ReadySchedule {
+    this.schedulePart ??= new ReadySchedule({
+      clock: this.clock,
+      onPing: () => this.ping(),
+      onRelist: () => {
+        const conn = this.conn;
+        this.internal(() => this.relist(conn));
+      },
+    });
+    return this.schedulePart;
+  }
+
+  private deadlines(): Deadlines {
+    this.deadlinesPart ??= new Deadlines(this.clock);
+    return this.deadlinesPart;
   }
 
   private circuitChanged(from: CircuitState, to: CircuitState): void {
@@ -698,7 +712,7 @@ class Actor implements ServerActor {
       quarantined: this.server.quarantined,
       groups: this.groups as string[],
       state: shown(this.state),
-      circuit: this.circuit.state,
+      circuit: this.circuitPart?.state ?? 'closed',
       tool_count: this.catalog.size,
       retry_count: this.retry.failures,
       next_retry_at: this.retry.nextRetryAt,

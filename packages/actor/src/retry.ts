@@ -21,8 +21,8 @@ export interface RetryPolicyOptions {
   clock: Clock;
   /** Jitter source in [0, 1). */
   random: () => number;
-  /** The current retry settings (they may change with the config). */
-  settings: () => Readonly<RetryConfig>;
+  /** The retry settings; replace {@link RetryPolicy.settings} when the config changes. */
+  settings: Readonly<RetryConfig>;
 }
 
 /**
@@ -37,16 +37,21 @@ export class RetryPolicy {
   nextRetryAt: string | null = null;
   /** Set once the failures reached `max_retries`; cleared by an enable. */
   autoDisabled: AutoDisabled | null = null;
+  /** The retry settings in force (the actor replaces them when the config changes). */
+  settings: Readonly<RetryConfig>;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
-  private readonly options: RetryPolicyOptions;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
-  constructor(options: RetryPolicyOptions) {
-    this.options = options;
+  constructor({ clock, random, settings }: RetryPolicyOptions) {
+    this.clock = clock;
+    this.random = random;
+    this.settings = settings;
   }
 
   /** Whether one more failure reaches `max_retries` (the caller then gives up instead of retrying). */
   exhaustedByNext(): boolean {
-    return this.failures + 1 >= this.options.settings().max_retries;
+    return this.failures + 1 >= this.settings.max_retries;
   }
 
   /** Counts a failure. */
@@ -64,7 +69,7 @@ export class RetryPolicy {
     this.autoDisabled = {
       reason,
       failures: this.failures,
-      at: new Date(this.options.clock.now()).toISOString(),
+      at: new Date(this.clock.now()).toISOString(),
     };
   }
 
@@ -76,8 +81,8 @@ export class RetryPolicy {
   /** Starts the backoff timer of the next retry (replacing one that runs); `onDue` runs when it fires. */
   schedule(onDue: () => void): void {
     this.clear();
-    const { clock, random, settings } = this.options;
-    const delay = backoffDelay(Math.max(0, this.failures - 1), settings(), random);
+    const { clock } = this;
+    const delay = backoffDelay(Math.max(0, this.failures - 1), this.settings, this.random);
     this.nextRetryAt = new Date(clock.now() + delay).toISOString();
     this.timer = clock.setTimeout(() => {
       this.timer = undefined;
@@ -87,7 +92,7 @@ export class RetryPolicy {
 
   /** Cancels the scheduled retry. */
   clear(): void {
-    this.options.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.nextRetryAt = null;
   }

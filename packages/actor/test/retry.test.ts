@@ -7,7 +7,7 @@ function setup(max_retries = 3) {
   const retry = new RetryPolicy({
     clock,
     random: () => 0.5,
-    settings: () => ({ initial_delay: 100, max_delay: 1_000, max_retries }),
+    settings: { initial_delay: 100, max_delay: 1_000, max_retries },
   });
   return { clock, retry };
 }
