@@ -7,7 +7,6 @@ import {
   SERVER_EVENT_TYPES,
   systemClock,
 } from '@mcpproxy/contracts';
-import mitt, { type Emitter } from 'mitt';
 import { Ring } from './ring.js';
 import { BoundedQueue, type EventStream } from './stream.js';
 
@@ -70,8 +69,6 @@ export interface EventBus {
   close(): void;
 }
 
-type Events = { [K in EventType]: EventEnvelope<K> };
-
 /** Server changes that alter a ServerSummary and so feed the `servers_changed` coalescer (`tool_called` does not). */
 const SERVER_CHANGE_TYPES: ReadonlySet<EventType> = new Set<EventType>(
   SERVER_EVENT_TYPES.filter((type) => type !== 'tool_called'),
@@ -88,7 +85,6 @@ export function createEventBus({
   epoch = randomBytes(8).toString('hex'),
   coalesceMs = 50,
 }: EventBusOptions = {}): EventBus {
-  const emitter: Emitter<Events> = mitt<Events>();
   const ring = new Ring<BusEvent>(replayBuffer);
   let seq = 0;
   let closed = false;
@@ -107,11 +103,14 @@ export function createEventBus({
   let lastMs = Number.NaN;
   let lastIso = '';
 
-  // mitt routes by type; each routed type has one mitt handler that calls a copy-on-write array of listeners,
-  // each inside its own try/catch, so a throwing listener never stops the others and unsubscribing during
-  // delivery is safe. A wrapper closure per listener would cost one more call per delivery.
+  // Routing is one Map lookup to a copy-on-write array per type, plus one array for wildcard listeners, walked
+  // in place: unsubscribing during delivery replaces the array, never mutates the one being walked. This is what
+  // mitt's emit did, minus its per-emit `slice()` + `map()` (two arrays per event) and one handler call per
+  // route; each listener still runs inside its own try/catch, so a throwing listener never stops the others.
   type AnyListener = (event: BusEvent) => void;
-  const routes = new Map<EventType | '*', { listeners: AnyListener[]; handler: (...args: never[]) => void }>();
+  const NONE: readonly AnyListener[] = [];
+  const routes = new Map<EventType, readonly AnyListener[]>();
+  let wildcard: readonly AnyListener[] = NONE;
 
   const report = (error: unknown, event: BusEvent) => {
     try {
@@ -121,7 +120,7 @@ export function createEventBus({
     }
   };
 
-  const run = (listeners: AnyListener[], event: BusEvent) => {
+  const run = (listeners: readonly AnyListener[], event: BusEvent) => {
     for (let i = 0; i < listeners.length; i++) {
       try {
         (listeners[i] as AnyListener)(event);
@@ -132,31 +131,26 @@ export function createEventBus({
   };
 
   const addListener = (key: EventType | '*', listener: AnyListener) => {
-    let route = routes.get(key);
-    if (!route) {
-      const r = { listeners: [] as AnyListener[], handler: (() => {}) as (...args: never[]) => void };
-      r.handler = (
-        key === '*'
-          ? (_type: EventType, event: BusEvent) => run(r.listeners, event)
-          : (event: BusEvent) => run(r.listeners, event)
-      ) as (...args: never[]) => void;
-      emitter.on(key as EventType, r.handler as never);
-      routes.set(key, r);
-      route = r;
-    }
-    route.listeners = [...route.listeners, listener];
+    if (key === '*') wildcard = [...wildcard, listener];
+    else routes.set(key, [...(routes.get(key) ?? NONE), listener]);
   };
 
   const removeListener = (key: EventType | '*', listener: AnyListener) => {
-    const route = routes.get(key);
-    if (!route) return;
-    const i = route.listeners.indexOf(listener);
+    const list = key === '*' ? wildcard : routes.get(key);
+    if (list === undefined) return;
+    const i = list.indexOf(listener);
     if (i < 0) return;
-    route.listeners = route.listeners.filter((_, j) => j !== i);
-    if (route.listeners.length === 0) {
-      emitter.off(key as EventType, route.handler as never);
-      routes.delete(key);
-    }
+    const rest = list.length === 1 ? NONE : list.filter((_, j) => j !== i);
+    if (key === '*') wildcard = rest;
+    else if (rest.length === 0) routes.delete(key);
+    else routes.set(key, rest);
+  };
+
+  // Type listeners first, then wildcard ones, the wildcard list read after the type listeners ran (mitt's order).
+  const dispatch = (event: BusEvent): void => {
+    const list = routes.get(event.type);
+    if (list !== undefined) run(list, event);
+    if (wildcard.length > 0) run(wildcard, event);
   };
 
   const deliver = (event: BusEvent): void => {
@@ -166,9 +160,9 @@ export function createEventBus({
     }
     dispatching = true;
     try {
-      emitter.emit(event.type, event as never);
+      dispatch(event);
       if (pending.length > 0) {
-        for (let next = pending.shift(); next; next = pending.shift()) emitter.emit(next.type, next as never);
+        for (let next = pending.shift(); next; next = pending.shift()) dispatch(next);
       }
     } finally {
       dispatching = false;
@@ -296,8 +290,8 @@ export function createEventBus({
       coalesceTimer = undefined;
       for (const q of [...streams]) q.close();
       streams.clear();
-      emitter.all.clear();
       routes.clear();
+      wildcard = NONE;
       listeners = 0;
       ring.clear();
       pending.length = 0;

@@ -129,6 +129,37 @@ describe('subscribe', () => {
   });
 });
 
+describe('routing', () => {
+  it('lets a listener unsubscribe another during delivery without skipping the rest of that event', () => {
+    const bus = createEventBus({ coalesceMs: 0 });
+    const got: string[] = [];
+    let offB: () => void = () => {};
+    bus.subscribe('system_metrics', (e) => {
+      got.push(`a${e.seq}`);
+      offB();
+    });
+    offB = bus.subscribe('system_metrics', (e) => got.push(`b${e.seq}`));
+    bus.subscribe('system_metrics', (e) => got.push(`c${e.seq}`));
+    bus.publish(metrics());
+    bus.publish(metrics());
+    expect(got).toEqual(['a1', 'b1', 'c1', 'a2', 'c2']);
+  });
+
+  it('routes a type again after its last listener left, and runs type listeners before wildcard ones', () => {
+    const bus = createEventBus({ coalesceMs: 0 });
+    const got: string[] = [];
+    bus.subscribe('*', (e) => got.push(`*${e.seq}`));
+    const off = bus.subscribe('system_metrics', (e) => got.push(`t${e.seq}`));
+    bus.publish(metrics());
+    off();
+    bus.publish(metrics());
+    bus.subscribe('system_metrics', (e) => got.push(`u${e.seq}`));
+    bus.publish(metrics());
+    expect(got).toEqual(['t1', '*1', '*2', 'u3', '*3']);
+    expect(bus.listenerCount()).toBe(2);
+  });
+});
+
 describe('since (replay ring)', () => {
   it('returns the events after seq, [] when caught up, and null when too old or from the future', () => {
     const bus = createEventBus({ replayBuffer: 3, coalesceMs: 0 });
@@ -141,6 +172,13 @@ describe('since (replay ring)', () => {
     expect(bus.since(6)).toBeNull();
     expect(bus.since(-1)).toBeNull();
     expect(bus.since(2.5)).toBeNull();
+  });
+
+  it('keeps the last events in order after the ring has wrapped many times', () => {
+    const bus = createEventBus({ replayBuffer: 4, coalesceMs: 0 });
+    for (let i = 0; i < 4 * 7 + 3; i++) bus.publish(metrics(i));
+    expect(bus.since(bus.seq - 4)?.map((e) => e.seq)).toEqual([28, 29, 30, 31]);
+    expect(bus.since(bus.seq - 5)).toBeNull();
   });
 
   it('replays from the very first event while the ring still holds it', () => {
