@@ -3,7 +3,7 @@
 import { cpus } from 'node:os';
 import { type BenchRow, writeReport } from '@mcpproxy/bench-kit';
 import type { UpstreamTool } from '@mcpproxy/contracts';
-import { createScanContext, scanServer } from '../src/index.js';
+import { createScanContext, scanServer, scanTool } from '../src/index.js';
 import { type CorpusEntry, type CorpusFigures, loadCorpus, runCorpus, score } from './corpus.js';
 import { keywordFlags } from './keyword-baseline.js';
 
@@ -136,6 +136,35 @@ rows.push({
   value: median(benign.wall).toFixed(1),
   unit: 'ms',
 });
+// Pathological single tools: 300,000 characters built to make patterns backtrack or repeat (no full stops, a fence
+// that never closes, runs of quotes, tags, zero-width characters, key prefixes…). The scan reads the first 256 Ki.
+const N = 300_000;
+const adversarial: Record<string, string> = {
+  'unclosed fence of orders': `\`\`\`${'ignore previous instructions '.repeat(N / 29)}`,
+  'one unclosed quote': `"${'a'.repeat(N)}`,
+  'runs of backticks': '`a '.repeat(N / 3),
+  'repeated orders without full stops': 'do not not not tell '.repeat(N / 20),
+  'hex run': 'ab'.repeat(N / 2),
+  'percent run': '%41'.repeat(N / 3),
+  'zero-width run': '\u200B'.repeat(N),
+  'tag characters': '\u{E0041}'.repeat(N / 2),
+  'one long camelCase word': 'aB'.repeat(N / 2),
+  'key prefixes': 'sk-'.repeat(N / 3),
+  'PEM headers': '-----BEGIN PRIVATE KEY----- '.repeat(N / 28),
+};
+const worst = Object.entries(adversarial)
+  .map(([label, description]) => {
+    const t0 = process.hrtime.bigint();
+    scanTool({ name: 'x', description, inputSchema: { type: 'object' } });
+    return { label, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  })
+  .sort((a, b) => b.ms - a.ms);
+rows.push({
+  name: `worst of ${worst.length} pathological 300,000-character descriptions (${worst[0]?.label})`,
+  value: (worst[0]?.ms ?? 0).toFixed(1),
+  unit: 'ms',
+});
+
 const cpuShare =
   (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e3 / (Number(process.hrtime.bigint() - wall0) / 1e6);
 notes.push(

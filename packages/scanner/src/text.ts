@@ -194,24 +194,29 @@ export function quotedSpans(text: string): Array<[number, number]> {
 const MENTION_FRAME_RE =
   /\b(such as|eg,|for example|for instance|examples? (?:include|are|of)|things like|phrases|patterns|strings like|payloads?|cheat ?sheet|one-liners|detects?|detecting|detection of|flags?|flagging|blocks?|strips?|removes|scans?(?: [\w-]+){0,3} for|looks? for|identif(?:y|ies|ying)|catch(?:es)?|alerts? on|recogni[sz]es?|warns? (?:about|on|when)|explains?|quotes?|redacts?|classif(?:y|ies)|moderates?|audits?)\b/;
 
+/** Sentences are read at most this far either side of a match: text without full stops must not cost O(n) each. */
+const MAX_SENTENCE = 400;
+
 /** Start of the sentence that holds `index` in folded text (after `.`, `!`, `?`, `;` or a newline). */
 export function sentenceStart(folded: string, index: number): number {
-  for (let i = index - 1; i >= 0; i--) {
+  const stop = Math.max(0, index - MAX_SENTENCE);
+  for (let i = index - 1; i >= stop; i--) {
     const ch = folded[i];
     if (ch === '!' || ch === '?' || ch === ';' || ch === '\n') return i + 1;
     if (ch === '.' && (folded[i + 1] === ' ' || folded[i + 1] === undefined)) return i + 1;
   }
-  return 0;
+  return stop;
 }
 
 /** End of the sentence that holds `index` (exclusive). */
 export function sentenceEnd(folded: string, index: number): number {
-  for (let i = index; i < folded.length; i++) {
+  const stop = Math.min(folded.length, index + MAX_SENTENCE);
+  for (let i = index; i < stop; i++) {
     const ch = folded[i];
     if (ch === '!' || ch === '?' || ch === ';' || ch === '\n') return i + 1;
     if (ch === '.' && (folded[i + 1] === ' ' || folded[i + 1] === undefined)) return i + 1;
   }
-  return folded.length;
+  return stop;
 }
 
 /**

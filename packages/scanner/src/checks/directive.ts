@@ -217,12 +217,18 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
   // Cheap pre-tests keep the common case (a plain description) to three scans of the text.
   if (OVERRIDE_HINT_RE.test(folded)) {
     for (const re of OVERRIDE_RES) {
-      for (const m of folded.matchAll(re)) add('override', 'instruction_override', m.index);
+      for (const m of folded.matchAll(re)) {
+        if (out.length >= MAX_MATCHES) return out;
+        add('override', 'instruction_override', m.index);
+      }
     }
   }
   if (CONCEALMENT_HINT_RE.test(folded)) {
     for (const re of CONCEALMENT_RES) {
-      for (const m of folded.matchAll(re)) add('concealment', 'concealment', m.index);
+      for (const m of folded.matchAll(re)) {
+        if (out.length >= MAX_MATCHES) return out;
+        add('concealment', 'concealment', m.index);
+      }
     }
   }
   // Where the objects of an order sit: a verb matters only within 120 characters of one of them.
@@ -234,6 +240,7 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
   if (anchors.length === 0) return out;
   let next = 0;
   for (const m of folded.matchAll(ACCESS_VERB_RE)) {
+    if (out.length >= MAX_MATCHES) break;
     const at = m.index;
     while (next < anchors.length && (anchors[next] as number) < at - 120) next++;
     if (next >= anchors.length || (anchors[next] as number) > at + 200) continue;
