@@ -101,7 +101,10 @@ export interface ActivityLogOptions {
   maxSize?: number | undefined;
   /** Records held in memory before the oldest are dropped. @default 10000 */
   queueSize?: number | undefined;
-  /** Records written per transaction; a full batch is written at once. @default 500 */
+  /**
+   * Records written per transaction, one transaction per event-loop turn; a full batch is written on the next turn.
+   * Small enough that a turn stays short (masking, JSON, indexes and full text cost tens of µs a record). @default 100
+   */
   batchSize?: number | undefined;
   /** Longest a record waits in the queue (ms). @default 200 */
   flushInterval?: number | undefined;
@@ -127,7 +130,8 @@ export interface ActivityLog {
   export(query?: ActivityExportInput): AsyncIterable<string>;
   /** Writes everything queued now. */
   flush(): Promise<void>;
-  /** Runs retention until nothing is left to prune; returns rows deleted. */
+  /** Runs retention until nothing is left to prune, then refreshes the query planner's statistics (the background
+   * pass does both every `pruneInterval`); returns rows deleted. */
   prune(): Promise<number>;
   metrics(): ActivityMetrics;
   /** Path of the database file. */
@@ -177,7 +181,7 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
     retention = 30 * 86_400_000,
     maxSize = 256 * 1024 * 1024,
     queueSize = 10_000,
-    batchSize = 500,
+    batchSize = 100,
     flushInterval = 200,
     pruneInterval = 60_000,
     pruneBatch = 1000,

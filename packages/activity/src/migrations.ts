@@ -22,9 +22,10 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX activity_time ON activity(time);`,
   // 2: indexes for the filters (each ends in id so a filtered page walks the index newest-first and stops at
-  // `limit`), and full-text search over tool, error and payloads. The FTS table is contentless (the text lives
+  // `limit`; server + status, the dashboard's "errors of this server", gets its own), and full-text search over tool, error and payloads. The FTS table is contentless (the text lives
   // once, in `activity`) with contentless_delete so retention can remove rows from it; triggers keep it in step.
   `CREATE INDEX activity_server ON activity(server, id);
+   CREATE INDEX activity_server_status ON activity(server, status, id);
    CREATE INDEX activity_tool ON activity(tool, id);
    CREATE INDEX activity_status ON activity(status, id);
    CREATE INDEX activity_session ON activity(session, id);

@@ -63,6 +63,7 @@ export class Retention {
     while (!this.stopped && this.step() >= this.o.pruneBatch && guard++ < 1_000_000) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    if (!this.stopped) this.o.store.analyze();
     return this.pruned - before;
   }
 
@@ -73,6 +74,7 @@ export class Retention {
       let more = false;
       try {
         more = this.step() >= this.o.pruneBatch;
+        if (!more) this.o.store.analyze();
       } catch (cause) {
         this.o.logger.warn('activity: retention step failed', { error: String(cause) });
       }

@@ -191,6 +191,15 @@ export class Store {
     ]).changes;
   }
 
+  /**
+   * Refreshes the planner's statistics from a sample of each index (bounded by analysis_limit, a few ms), so a
+   * query with two filters walks the more selective index instead of guessing.
+   */
+  analyze(): void {
+    this.db.exec('PRAGMA analysis_limit = 1000');
+    this.db.exec('ANALYZE');
+  }
+
   /** Returns up to `pages` free pages to the file system (a short step, never a full VACUUM). */
   releasePages(pages: number): void {
     this.db.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
@@ -200,6 +209,8 @@ export class Store {
     try {
       // Keeps the planner's statistics fresh for the filters at the cost of a few ms at shutdown.
       this.db.exec('PRAGMA optimize');
+      // Folds the WAL back into the database and empties it, so a closed log is one file of its real size.
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch {
       // best effort
     }
