@@ -65,6 +65,8 @@ interface StepContext {
 type Waitable = Attempt | undefined | Promise<Attempt | undefined>;
 
 const EMPTY: readonly never[] = Object.freeze([]);
+/** The context of a step caused by a command (no result to carry); effects that need one do not run on it. */
+const NO_CONTEXT: StepContext = Object.freeze({});
 
 /** Creates the actor of one upstream server. It starts in `idle` (or `quarantined` / `disabled`); call `start()`. */
 export function createServerActor(name: string, options: ServerActorOptions): ServerActor {
@@ -261,7 +263,7 @@ class Actor implements ServerActor {
    * Feeds `input` to the lifecycle and runs its effects in order; answers the attempt a caller should wait on.
    * Synchronous unless a teardown has to wait for a connection to close, so a step is never seen half done.
    */
-  private dispatch(input: LifecycleInput, ctx: StepContext = {}): Waitable {
+  private dispatch(input: LifecycleInput, ctx: StepContext = NO_CONTEXT): Waitable {
     return this.runEffects(transition(this.state, input).effects, 0, ctx, undefined);
   }
 

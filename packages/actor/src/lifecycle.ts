@@ -93,14 +93,40 @@ export const LIFECYCLE_STATES: readonly LifecycleState[] = Object.freeze([
 ]);
 
 const NONE: readonly LifecycleEffect[] = Object.freeze([]);
-const stay = (state: LifecycleState, effects: readonly LifecycleEffect[] = NONE): Step => ({ next: state, effects });
+/** Steps that stay without effects, one per state: the ignored rows allocate nothing. */
+const IDLE_STEPS = new Map<LifecycleState, Step>();
+const stay = (state: LifecycleState, effects: readonly LifecycleEffect[] = NONE): Step => {
+  if (effects !== NONE) return { next: state, effects };
+  let step = IDLE_STEPS.get(state);
+  if (!step) {
+    step = Object.freeze<Step>({ next: state, effects: NONE });
+    IDLE_STEPS.set(state, step);
+  }
+  return step;
+};
 const go = (state: LifecycleState, reason: string, before: readonly LifecycleEffect[] = NONE): Step => ({
   next: state,
   effects: [...before, { type: 'enter', state, reason }],
 });
-const connect = (reason: string, before: readonly LifecycleEffect[] = NONE): Step => ({
-  next: 'connecting',
-  effects: [...before, { type: 'connect', reason }],
+/** Plain connects by reason (start, retry): the hot path of a large config allocates no step. */
+const CONNECT_STEPS = new Map<string, Step>();
+const connect = (reason: string, before: readonly LifecycleEffect[] = NONE): Step => {
+  if (before !== NONE) return { next: 'connecting', effects: [...before, { type: 'connect', reason }] };
+  let step = CONNECT_STEPS.get(reason);
+  if (!step) {
+    const effects: readonly LifecycleEffect[] = Object.freeze([{ type: 'connect', reason }]);
+    step = Object.freeze<Step>({ next: 'connecting', effects });
+    CONNECT_STEPS.set(reason, step);
+  }
+  return step;
+};
+const CONNECTED: Step = Object.freeze({
+  next: 'ready',
+  effects: Object.freeze<LifecycleEffect[]>([
+    { type: 'attach' },
+    { type: 'enter', state: 'ready', reason: 'connected' },
+    { type: 'announce' },
+  ]),
 });
 
 /** Whether a connection may be open or opening: a connection field change reconnects only then. */
@@ -146,7 +172,7 @@ export function transition(state: LifecycleState, input: LifecycleInput): Step {
       return go('closed', 'closed', [{ type: 'teardown' }]);
     case 'connected':
       if (state !== 'connecting') return stay(state, [{ type: 'discard' }]);
-      return { next: 'ready', effects: [{ type: 'attach' }, enter('ready', 'connected'), { type: 'announce' }] };
+      return CONNECTED;
     case 'connect_failed':
       if (state !== 'connecting') return stay(state);
       // max_retries reached: rest disabled instead of retrying.
@@ -198,8 +224,4 @@ function failed(
   ...after: LifecycleEffect[]
 ): Step {
   return { next: state, effects: [...before, { type: 'enter', state, reason, error: true }, ...after] };
-}
-
-function enter(state: LifecycleState, reason: string): LifecycleEffect {
-  return { type: 'enter', state, reason };
 }
