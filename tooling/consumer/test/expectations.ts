@@ -38,5 +38,14 @@ export const EXPECTED_OUTPUT: Readonly<Record<string, readonly (readonly RegExp[
       /^\d+ connection_established everything$/m,
     ],
   ],
+  '@mcpproxy/activity': [
+    [
+      /\[ 'management server_added -', 'tool_call create_issue timeout' ]/,
+      /^\{"query":"is:open label:bug","token":"\*\*\*"\} found 3 issues with \*\*\*$/m,
+      /^1$/m,
+      /\[ 'github calls=2 errors=1' ]/,
+      /^ACTIVITY_INVALID_CURSOR cursor$/m,
+    ],
+  ],
   '@mcpproxy/server': [[/^http:\/\/127\.0\.0\.1:\d+$/m, /^readyz 200$/m, /^added 201$/m, /\[ 'remote=quarantined' ]/]],
 };
