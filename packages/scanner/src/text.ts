@@ -145,7 +145,7 @@ function foldUncached(text: string): string {
 }
 
 /** A letter next to one of `0 1 3 4 5 7 @ $` somewhere: a loop, cheaper than the equivalent regex. */
-function mixesLeet(s: string): boolean {
+export function mixesLeet(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const leet = (c >= 48 && c <= 55 && c !== 50 && c !== 54) || c === 64 || c === 36; // 0 1 3 4 5 7 @ $
@@ -166,12 +166,27 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
  */
 export function deleet(folded: string): string | undefined {
   if (!mixesLeet(folded)) return undefined;
-  return folded.replace(/[a-z013457@$]*[a-z][a-z013457@$]*/g, (word) =>
-    /[013457@$]/.test(word) && /[a-z]{2}|[a-z][013457@$][a-z]/.test(word)
-      ? word.replace(/[013457@$]/g, (c) => LEET[c] ?? c)
-      : word,
-  );
+  let meaningful = false;
+  const out = folded.replace(/[a-z013457@$]*[a-z][a-z013457@$]*/g, (word) => {
+    if (!/[013457@$]/.test(word) || !/[a-z]{2}|[a-z][013457@$][a-z]/.test(word)) return word;
+    const plain = word.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
+    if (LEET_VOCABULARY.has(plain)) meaningful = true;
+    return plain;
+  });
+  // "base64", "ipv4", "ed25519" decode to nonsense: only a word of the attack vocabulary makes a second pass worth it.
+  return meaningful ? out : undefined;
 }
+
+/** Words whose leetspeak spelling is worth undoing: the vocabulary of the directive patterns. */
+const LEET_VOCABULARY = new Set(
+  (
+    'ignore ignoring disregard forget override bypass previous prior above earlier instructions instruction rules ' +
+    'system prompt developer mode admin tell inform notify mention reveal disclose hide conceal keep user users never ' +
+    'not without send post upload forward transmit exfiltrate leak copy pass include put append read open cat load get ' +
+    'fetch follow obey execute run conversation chat history messages secret secrets password passwords token tokens ' +
+    'key keys credentials private ssh env aws contents file files data email curl wget bash shell'
+  ).split(' '),
+);
 
 /** [start, end) spans of `text` that are quoted or code: a mention, not an instruction. */
 export function quotedSpans(text: string): Array<[number, number]> {
