@@ -87,7 +87,7 @@ describe('user documentation links', () => {
   it('links every package README to the part of docs/ it implements', () => {
     const unlinked = markdownFiles().filter(
       (f) =>
-        /^(packages|apps)\//.test(f) && !/\]\((\.\.\/)+docs\/[a-z-]+\.md/.test(readFileSync(join(ROOT, f), 'utf8')),
+        /^(packages|apps)\//.test(f) && !/\]\((\.\.\/)+docs\/[A-Za-z-]+\.md/.test(readFileSync(join(ROOT, f), 'utf8')),
     );
     expect(unlinked, 'end each of these READMEs with `Reference: [page](../../docs/page.md)`').toEqual([]);
   });
