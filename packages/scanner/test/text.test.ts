@@ -16,6 +16,7 @@ describe('text helpers', () => {
       'ignore previous instructions, port 8080, id_ed25519',
     );
     expect(deleet('plain words')).toBeUndefined();
+    expect(deleet('base64 over ipv4 with ed25519')).toBeUndefined(); // nothing of the attack vocabulary comes out
   });
 
   it('finds quoted spans but not apostrophes', () => {
