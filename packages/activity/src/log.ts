@@ -23,7 +23,8 @@ import {
   MAX_STATS_WINDOW_MS,
   type Surface,
 } from './schema.js';
-import { type Filters, Store } from './store.js';
+import { type Filters, INSERT_SQL, Store } from './store.js';
+import { Writer } from './writer.js';
 
 /** A tool call to record. Payloads are kept by reference until their batch is written, then masked and cut. */
 export interface ToolCallEntry {
@@ -149,6 +150,8 @@ interface Queued {
 }
 
 const EXPORT_PAGE = 500;
+/** Batches handed to the writer thread and not yet committed. */
+const MAX_IN_FLIGHT = 4;
 /** Error messages and details are short text; they get a fixed budget so a huge one cannot bloat a row. */
 const SHORT_TEXT_BYTES = 4096;
 
@@ -199,6 +202,7 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
   const counters = { recorded: 0, written: 0, dropped: 0, write_errors: 0 };
   let flushTimer: TimerHandle | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   const toRow = ({ entry: e, time }: Queued, secretList: readonly string[]): InsertRow => {
     const error = e.error;
@@ -261,26 +265,68 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
     ];
   };
 
-  /** Writes one batch; a failure drops that batch (counted) rather than retrying forever into a broken disk. */
-  const writeBatch = (): void => {
+  const writer = new Writer({ path, insertSql: INSERT_SQL });
+  let inFlight = 0;
+  /** Resolvers waiting for the next answer from the writer thread (flush waits on these). */
+  let waiters: Array<() => void> = [];
+  const wake = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const fn of w) fn();
+  };
+
+  /**
+   * Masks and serialises one batch here and hands it to the writer thread, which commits it in one transaction.
+   * At most MAX_IN_FLIGHT batches are in the thread's hands; the rest wait in the ring queue, so memory stays
+   * bounded and overflow drops the oldest. A failed write drops its batch (counted) rather than retrying forever
+   * into a broken disk.
+   */
+  const sendBatch = (): void => {
     const items = queue.take(batchSize);
     if (items.length === 0) return;
     let rows: InsertRow[];
     try {
-      const secretList = secrets().filter((s) => s.length > 0);
+      const secretList = secrets().filter((x) => x.length > 0);
       rows = items.map((it) => toRow(it, secretList));
-      store.insert(rows);
     } catch (cause) {
-      counters.dropped += items.length;
-      counters.write_errors++;
-      logger.error('activity: batch write failed; records dropped', { rows: items.length, error: String(cause) });
+      failed(items.length, cause);
       return;
     }
-    counters.written += rows.length;
-    try {
-      onWrite?.({ rows: rows.length, written: counters.written });
-    } catch (cause) {
-      logger.warn('activity: onWrite threw', { error: String(cause) });
+    inFlight++;
+    writer.request({ t: 'insert', rows }).then(
+      (n) => {
+        inFlight--;
+        counters.written += n;
+        try {
+          onWrite?.({ rows: n, written: counters.written });
+        } catch (cause) {
+          logger.warn('activity: onWrite threw', { error: String(cause) });
+        }
+        afterWrite();
+      },
+      (cause) => {
+        inFlight--;
+        failed(rows.length, cause);
+        afterWrite();
+      },
+    );
+  };
+  const failed = (n: number, cause: unknown): void => {
+    counters.dropped += n;
+    counters.write_errors++;
+    logger.error('activity: batch write failed; records dropped', { rows: n, error: String(cause) });
+  };
+  const afterWrite = (): void => {
+    wake();
+    if (closed) return;
+    if (queue.size >= batchSize) pump();
+    else if (queue.size > 0) schedule(flushInterval);
+  };
+  /** Sends full batches while the thread has room. */
+  const pump = (): void => {
+    while (queue.size > 0 && inFlight < MAX_IN_FLIGHT) {
+      sendBatch();
+      if (queue.size < batchSize) break;
     }
   };
 
@@ -288,13 +334,27 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
     if (flushTimer !== undefined || closed) return;
     flushTimer = clock.setTimeout(() => {
       flushTimer = undefined;
-      writeBatch();
-      if (queue.size >= batchSize) schedule(0);
-      else if (queue.size > 0) schedule(flushInterval);
+      if (inFlight < MAX_IN_FLIGHT) sendBatch();
+      // else: the next answer from the thread sends it (afterWrite)
     }, ms);
   };
 
-  const retentionRunner = new Retention({ store, clock, logger, retention, maxSize, pruneBatch, pruneInterval });
+  const retentionRunner = new Retention({
+    ops: {
+      pruneOlderThan: (before, batch) => writer.request({ t: 'pruneAge', before, batch }),
+      pruneOldest: (batch) => writer.request({ t: 'pruneOldest', batch }),
+      usedBytes: () => store.usedBytes(),
+      analyze: async () => {
+        await writer.request({ t: 'analyze' });
+      },
+    },
+    clock,
+    logger,
+    retention,
+    maxSize,
+    pruneBatch,
+    pruneInterval,
+  });
   retentionRunner.start();
 
   const ensureOpen = (): void => {
@@ -306,11 +366,11 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
   const log: ActivityLog = {
     path,
     record(entry) {
-      if (closed) return;
+      if (closing !== undefined) return;
       counters.recorded++;
       if (queue.push({ entry, time: entry.time ?? clock.now() })) counters.dropped++;
       if (queue.size >= batchSize) {
-        // A full batch goes out on the next turn; the timer set for a partial one is replaced.
+        // A full batch goes out on the next turn, never inside the caller's call.
         if (flushTimer !== undefined) {
           clock.clearTimeout(flushTimer);
           flushTimer = undefined;
@@ -381,28 +441,34 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
       return exportChunks(store, filters, format, () => closed);
     },
     async flush() {
-      if (closed) return;
       if (flushTimer !== undefined) {
         clock.clearTimeout(flushTimer);
         flushTimer = undefined;
       }
-      while (queue.size > 0) writeBatch();
+      while (queue.size > 0 || inFlight > 0) {
+        const answered = new Promise<void>((resolve) => waiters.push(resolve));
+        while (queue.size > 0 && inFlight < MAX_IN_FLIGHT) sendBatch();
+        if (inFlight > 0) await answered;
+      }
     },
     async prune() {
       ensureOpen();
-      return retentionRunner.runNow();
+      return retentionRunner.run();
     },
     metrics() {
       return { ...counters, queued: queue.size, pruned: retentionRunner.pruned };
     },
-    async close() {
-      if (closed) return;
-      await log.flush();
-      closed = true;
-      if (flushTimer !== undefined) clock.clearTimeout(flushTimer);
-      flushTimer = undefined;
-      retentionRunner.stop();
-      store.close();
+    close() {
+      closing ??= (async () => {
+        await log.flush();
+        closed = true;
+        if (flushTimer !== undefined) clock.clearTimeout(flushTimer);
+        flushTimer = undefined;
+        await retentionRunner.stop();
+        store.close();
+        await writer.close();
+      })();
+      return closing;
     },
     [Symbol.asyncDispose]() {
       return log.close();

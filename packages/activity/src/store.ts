@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'libsql';
 import { ActivityError } from './errors.js';
 import { migrate } from './migrations.js';
-import { COLUMNS, type InsertRow, toRecord } from './rows.js';
+import { COLUMNS, toRecord } from './rows.js';
 import type { ActivityRecord, CallFigures } from './schema.js';
 
 type Db = InstanceType<typeof Database>;
@@ -67,15 +67,18 @@ export function whereOf(f: Filters, after?: { op: '<' | '>'; id: number }): { sq
 }
 
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM activity`;
-const INSERT = `INSERT INTO activity (${COLUMNS.slice(1).join(', ')}) VALUES (${COLUMNS.slice(1)
+/** The insert the writer thread prepares. */
+export const INSERT_SQL = `INSERT INTO activity (${COLUMNS.slice(1).join(', ')}) VALUES (${COLUMNS.slice(1)
   .map(() => '?')
   .join(', ')})`;
 
-/** The SQLite side of the log: one connection, prepared statements cached per SQL text. */
+/**
+ * The reading side of the log, on the caller's thread: opens and migrates the database, then serves queries. WAL
+ * lets it read while the writer thread writes. Prepared statements are cached per SQL text.
+ */
 export class Store {
   readonly db: Db;
   private readonly statements = new Map<string, Statement>();
-  private readonly insertBatch: (rows: readonly InsertRow[]) => void;
 
   constructor(readonly path: string) {
     try {
@@ -94,10 +97,6 @@ export class Store {
       if (cause instanceof ActivityError) throw cause;
       throw new ActivityError('ACTIVITY_OPEN_FAILED', `cannot open the activity log at ${path}`, { cause });
     }
-    const insert = this.db.prepare(INSERT);
-    this.insertBatch = this.db.transaction((rows: readonly InsertRow[]) => {
-      for (const r of rows) insert.run(r);
-    });
   }
 
   private stmt(sql: string, returnsRows = true): Statement {
@@ -109,11 +108,6 @@ export class Store {
       this.statements.set(sql, s);
     }
     return s;
-  }
-
-  /** Inserts rows in one transaction. */
-  insert(rows: readonly InsertRow[]): void {
-    if (rows.length > 0) this.insertBatch(rows);
   }
 
   /** Newest-first page after the keyset cursor `beforeId`. Fetches one extra row to know whether more follow. */
@@ -176,44 +170,8 @@ export class Store {
     return (pages - free) * size;
   }
 
-  /** Deletes up to `batch` rows older than `before`; returns how many. */
-  pruneOlderThan(before: number, batch: number): number {
-    return this.stmt(
-      'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
-      false,
-    ).run([before, batch]).changes;
-  }
-
-  /** Deletes the `batch` oldest rows; returns how many. */
-  pruneOldest(batch: number): number {
-    return this.stmt('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)', false).run([
-      batch,
-    ]).changes;
-  }
-
-  /**
-   * Refreshes the planner's statistics from a sample of each index (bounded by analysis_limit, a few ms), so a
-   * query with two filters walks the more selective index instead of guessing.
-   */
-  analyze(): void {
-    this.db.exec('PRAGMA analysis_limit = 1000');
-    this.db.exec('ANALYZE');
-  }
-
-  /** Returns up to `pages` free pages to the file system (a short step, never a full VACUUM). */
-  releasePages(pages: number): void {
-    this.db.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
-  }
-
+  /** Closes the reading connection (the writer thread checkpoints when it closes, last). */
   close(): void {
-    try {
-      // Keeps the planner's statistics fresh for the filters at the cost of a few ms at shutdown.
-      this.db.exec('PRAGMA optimize');
-      // Folds the WAL back into the database and empties it, so a closed log is one file of its real size.
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    } catch {
-      // best effort
-    }
     this.db.close();
   }
 }

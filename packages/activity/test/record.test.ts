@@ -144,28 +144,56 @@ describe('recording', () => {
   it('writes nothing until the flush interval, then one batch, on the injected clock', async () => {
     using tmp = tempDir();
     const writes: number[] = [];
-    const { log, clock } = openLog(tmp.dir, { flushInterval: 100, onWrite: ({ rows }) => writes.push(rows) });
+    let wrote: () => void = () => {};
+    const { log, clock } = openLog(tmp.dir, {
+      flushInterval: 100,
+      onWrite: ({ rows }) => {
+        writes.push(rows);
+        wrote();
+      },
+    });
     for (let i = 0; i < 3; i++) log.record(call());
     clock.advance(99);
     expect(log.metrics()).toMatchObject({ recorded: 3, written: 0, queued: 3 });
+    const written = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
     clock.advance(1);
+    expect(log.metrics().queued).toBe(0); // taken off the queue by the timer, committed by the writer thread
+    await written;
     expect(writes).toEqual([3]);
     expect(log.metrics()).toMatchObject({ written: 3, queued: 0 });
     await log.close();
   });
 
-  it('writes a full batch on the next turn without waiting for the interval', async () => {
+  it('writes full batches without waiting for the interval, and the rest when it ends', async () => {
     using tmp = tempDir();
     const writes: number[] = [];
+    let expectRows = 0;
+    let done: () => void = () => {};
     const { log, clock } = openLog(tmp.dir, {
       batchSize: 10,
       flushInterval: 10_000,
-      onWrite: ({ rows }) => writes.push(rows),
+      onWrite: ({ rows, written }) => {
+        writes.push(rows);
+        if (written === expectRows) done();
+      },
     });
+    const until = (rows: number) => {
+      expectRows = rows;
+      return new Promise<void>((resolve) => {
+        done = resolve;
+      });
+    };
     for (let i = 0; i < 25; i++) log.record(call());
+    const twenty = until(20);
     clock.advance(0);
+    await twenty;
     expect(writes).toEqual([10, 10]);
+    expect(log.metrics().queued).toBe(5);
+    const all = until(25);
     clock.advance(10_000);
+    await all;
     expect(writes).toEqual([10, 10, 5]);
     await log.close();
   });

@@ -1,9 +1,7 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { createFakeClock, silentLogger } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { Retention } from '../src/retention.js';
-import { Store } from '../src/store.js';
 import { call, openLog, tempDir } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -19,7 +17,8 @@ describe('retention', () => {
     clock.advance(59_999);
     expect(log.metrics().pruned).toBe(0);
     // The pass deletes one batch per timer turn and reschedules itself at once while batches come back full.
-    clock.advance(1);
+    clock.advance(1); // starts the background pass; prune() joins the pass in progress
+    await log.prune();
     expect(log.metrics().pruned).toBe(1000);
     expect(log.list({ limit: 1000 }).records.every((r) => r.tool === 'recent')).toBe(true);
     expect(log.list({ limit: 1000 }).records).toHaveLength(50);
@@ -45,35 +44,25 @@ describe('retention', () => {
     expect(statSync(`${tmp.dir}/activity.db`).size).toBeLessThanOrEqual(maxSize * 1.2);
   });
 
-  it('deletes at most one batch per step, so no step holds the write lock long', () => {
-    using tmp = tempDir();
-    const store = new Store(join(tmp.dir, 'activity.db'));
+  it('deletes at most one batch per step and ends a pass with a statistics refresh', async () => {
     const clock = createFakeClock();
-    const row = (time: number) => [
-      time,
-      'tool_call',
-      's',
-      't',
-      'mcp',
-      null,
-      null,
-      null,
-      'ok',
-      1,
-      null,
-      null,
-      1,
-      1,
-      null,
-      null,
-      0,
-      null,
-      null,
-      null,
-    ];
-    store.insert(Array.from({ length: 250 }, (_, i) => row(clock.now() - 40 * DAY + i)));
+    let old = 250;
+    const calls: string[] = [];
     const r = new Retention({
-      store,
+      ops: {
+        pruneOlderThan: async (before, batch) => {
+          expect(before).toBe(clock.now() - DAY);
+          const n = Math.min(batch, old);
+          old -= n;
+          calls.push(`age ${n}`);
+          return n;
+        },
+        pruneOldest: async () => 0,
+        usedBytes: () => 0,
+        analyze: async () => {
+          calls.push('analyze');
+        },
+      },
       clock,
       logger: silentLogger,
       retention: DAY,
@@ -81,8 +70,8 @@ describe('retention', () => {
       pruneBatch: 100,
       pruneInterval: 1000,
     });
-    expect([r.step(), r.step(), r.step(), r.step()]).toEqual([100, 100, 50, 0]);
-    r.stop();
-    store.close();
+    expect(await r.run()).toBe(250);
+    expect(calls).toEqual(['age 100', 'age 100', 'age 50', 'analyze']);
+    await r.stop();
   });
 });

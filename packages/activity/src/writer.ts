@@ -1,0 +1,134 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { ActivityError } from './errors.js';
+
+/** What the writer thread is told at start. SQL travels as data so the thread's program stays self-contained. */
+export interface WriterData {
+  path: string;
+  libsqlPath: string;
+  insertSql: string;
+}
+
+/** One request to the writer thread. */
+export type WriterRequest =
+  | { id: number; t: 'insert'; rows: unknown[][] }
+  | { id: number; t: 'pruneAge'; before: number; batch: number }
+  | { id: number; t: 'pruneOldest'; batch: number }
+  | { id: number; t: 'analyze' }
+  | { id: number; t: 'close' };
+
+type Reply = { id: number; ok: true; n: number } | { id: number; ok: false; error: string };
+
+interface Port {
+  on(event: 'message', fn: (m: WriterRequest) => void): void;
+  postMessage(m: Reply): void;
+  close(): void;
+}
+
+/**
+ * The writer thread's whole program. It runs from its source text (`Function.prototype.toString`) in an eval'd
+ * worker, so it must not refer to anything outside its own body: the driver comes in through `req`, the SQL
+ * through `data`. Every write to `activity.db` happens here, off the thread that serves calls.
+ */
+export function writerMain(req: (id: string) => unknown, data: WriterData, port: Port): void {
+  type Stmt = { run(params?: unknown[]): { changes: number } };
+  type Db = {
+    exec(sql: string): void;
+    prepare(sql: string): Stmt;
+    transaction(fn: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
+    close(): void;
+  };
+  const Database = req(data.libsqlPath) as new (path: string) => Db;
+  const db = new Database(data.path);
+  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec('PRAGMA synchronous = NORMAL');
+  const insert = db.prepare(data.insertSql);
+  const insertAll = db.transaction((rows) => {
+    for (const r of rows) insert.run(r);
+  });
+  const pruneAge = db.prepare(
+    'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
+  );
+  const pruneOldest = db.prepare('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)');
+  port.on('message', (m) => {
+    try {
+      let n = 0;
+      if (m.t === 'insert') {
+        insertAll(m.rows);
+        n = m.rows.length;
+      } else if (m.t === 'pruneAge') {
+        n = pruneAge.run([m.before, m.batch]).changes;
+      } else if (m.t === 'pruneOldest') {
+        n = pruneOldest.run([m.batch]).changes;
+        // The file stays as large as its peak unless freed pages go back; a bounded step at a time.
+        db.exec('PRAGMA incremental_vacuum(2000)');
+      } else if (m.t === 'analyze') {
+        // A sampled ANALYZE (a few ms) keeps the planner choosing the more selective index for two filters.
+        db.exec('PRAGMA analysis_limit = 1000');
+        db.exec('ANALYZE');
+      } else if (m.t === 'close') {
+        db.exec('PRAGMA optimize');
+        // Folds the WAL back into the database and empties it, so a closed log is one file of its real size.
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        db.close();
+        port.postMessage({ id: m.id, ok: true, n: 0 });
+        port.close();
+        return;
+      }
+      port.postMessage({ id: m.id, ok: true, n });
+    } catch (e) {
+      port.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+}
+
+type Pending = { resolve: (n: number) => void; reject: (e: Error) => void };
+type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** The main thread's handle on the writer thread: requests are answered in order, as promises. */
+export class Writer {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private broken: Error | undefined;
+
+  constructor(data: Omit<WriterData, 'libsqlPath'>) {
+    const libsqlPath = createRequire(import.meta.url).resolve('libsql');
+    const source = `const { workerData, parentPort } = require('node:worker_threads');
+(${writerMain.toString()})(require, workerData, parentPort);`;
+    this.worker = new Worker(source, { eval: true, workerData: { ...data, libsqlPath } satisfies WriterData });
+    this.worker.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) p?.resolve(m.n);
+      else p?.reject(new ActivityError('ACTIVITY_OPEN_FAILED', `activity writer: ${m.error}`));
+    });
+    const fail = (err: Error) => {
+      this.broken ??= err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', (err) => fail(err));
+    this.worker.on('exit', (code) => fail(new Error(`activity writer thread exited (${code})`)));
+  }
+
+  /** Sends a request; rejects if the thread failed or fails before answering. */
+  request(body: Body<WriterRequest>): Promise<number> {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...body, id });
+    });
+  }
+
+  /** Closes the database in the thread (checkpointing the WAL), then ends the thread. */
+  async close(): Promise<void> {
+    try {
+      await this.request({ t: 'close' });
+    } catch {
+      // already broken: nothing to checkpoint
+    }
+    await this.worker.terminate();
+  }
+}
