@@ -1,3 +1,11 @@
+/**
+ * The actor: the shell that wires one upstream server's parts. It owns the connection and the config, turns
+ * commands (through the mailbox) and results (connects, pings, listings) into lifecycle inputs, and runs the effects
+ * `transition()` answers. The parts, each in its own module with its own tests:
+ * `lifecycle.ts` (the transition table), `retry.ts` (backoff and auto-disable), `circuit.ts` (circuit breaker),
+ * `catalog.ts` (tool pinning, approvals, filters), `health.ts` (ping and discovery timers, health record),
+ * `calls.ts` (the tool-call path), `link.ts` (a connect attempt, closing connections), `deadline.ts`, `mailbox.ts`.
+ */
 import {
   type CircuitState,
   type Clock,
@@ -10,7 +18,6 @@ import {
   type UpstreamCallResult,
   type UpstreamConnection,
   type UpstreamConnector,
-  UpstreamError,
   type UpstreamTool,
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
@@ -28,6 +35,7 @@ import {
   type LifecycleState,
   transition,
 } from './lifecycle.js';
+import { type AttemptResults, Closings, ConnectAttempt, describeError, failureCode } from './link.js';
 import { Mailbox } from './mailbox.js';
 import { RetryPolicy } from './retry.js';
 import { type ActorConfig, type ActorSettings, DEFAULT_ACTOR_SETTINGS } from './settings.js';
@@ -42,16 +50,6 @@ import type {
   ToolCallOptions,
 } from './types.js';
 
-/** One connect attempt; it settles once (connected, failed, timed out or aborted by a teardown). */
-interface Attempt {
-  abort: AbortController;
-  timer: ReturnType<Clock['setTimeout']> | undefined;
-  startedAt: number;
-  settled: boolean;
-  done: Promise<void>;
-  resolve: () => void;
-}
-
 /** What the effects of one step work on besides the actor's fields: the result that caused it. */
 interface StepContext {
   conn?: UpstreamConnection;
@@ -63,6 +61,7 @@ interface StepContext {
 
 /** A step's answer: the attempt to wait on, at once or once a teardown finished. */
 type Waitable = Attempt | undefined | Promise<Attempt | undefined>;
+type Attempt = ConnectAttempt;
 
 const EMPTY: readonly never[] = Object.freeze([]);
 /** The context of a step caused by a command (no result to carry); effects that need one do not run on it. */
@@ -105,7 +104,7 @@ class Actor implements ServerActor {
   private attempt: Attempt | undefined;
   private conn: UpstreamConnection | undefined;
   private connUnsubscribe: (() => void)[] = [];
-  private readonly closingConns = new Set<Promise<void>>();
+  private readonly closings: Closings;
   private lastStderr: string[] = [];
   private calls: ToolCalls | undefined;
 
@@ -128,6 +127,7 @@ class Actor implements ServerActor {
     this.clock = clock;
     this.logger = logger;
     this.mailbox = new Mailbox(name, mailboxLimit);
+    this.closings = new Closings(name, logger);
     this.server = config.server;
     this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
     this.retry = new RetryPolicy({ clock, random, settings: this.settings.retry });
@@ -312,7 +312,7 @@ class Actor implements ServerActor {
         if (ctx.conn && ctx.attempt) this.announce(ctx.conn, ctx.attempt, ctx.listing);
         return undefined;
       case 'discard':
-        if (ctx.conn) this.closeConn(ctx.conn);
+        if (ctx.conn) this.closings.close(ctx.conn);
         return undefined;
       case 'record_failure':
         this.lastError = ctx.message ?? null;
@@ -376,44 +376,31 @@ class Actor implements ServerActor {
 
   private beginConnect(reason: string): Attempt {
     this.retry.clear();
-    const abort = new AbortController();
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => {
-      resolve = r;
-    });
-    const attempt: Attempt = { abort, timer: undefined, startedAt: this.clock.now(), settled: false, done, resolve };
+    // The attempt is current before `connecting` is published, so a listener's command joins it; the connector is
+    // called after, so what it does comes after `connecting` too.
+    const attempt = new ConnectAttempt(this.clock);
     this.attempt = attempt;
     this.enter('connecting', reason);
-    const timeoutMs = this.server.init_timeout ?? this.settings.init_timeout;
-    if (bounded(timeoutMs) !== undefined) {
-      attempt.timer = this.clock.setTimeout(() => {
-        attempt.timer = undefined;
-        this.internal(() =>
-          this.connectFailed(attempt, `initialize timed out after ${timeoutMs} ms`, 'INIT_TIMEOUT', 'init_timeout'),
-        );
-        abort.abort(new UpstreamError('INIT_TIMEOUT', `initialize timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    }
-    let pending: Promise<UpstreamConnection>;
-    try {
-      pending = this.connector.connect(this.server, { signal: abort.signal, timeoutMs: bounded(timeoutMs) });
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (conn) => this.internal(() => this.connected(attempt, conn)),
-      (error: unknown) =>
-        this.internal(() => this.connectFailed(attempt, describeError(error), failureCode(error), 'connect_failed')),
+    const { connector, server } = this;
+    attempt.run(
+      { connector, server, timeoutMs: server.init_timeout ?? this.settings.init_timeout },
+      this.attemptResults(),
     );
     return attempt;
   }
 
-  /** Marks an attempt finished; true when this call is the one that settled it. */
+  /** Where connect results go: into the mailbox, as steps. */
+  private attemptResults(): AttemptResults {
+    return {
+      connected: (attempt, conn) => this.internal(() => this.connected(attempt, conn)),
+      failed: (attempt, message, code, reason) =>
+        this.internal(() => this.connectFailed(attempt, message, code, reason)),
+    };
+  }
+
+  /** Marks the current attempt finished; true when this call is the one that settled it. */
   private settle(attempt: Attempt): boolean {
-    if (attempt.settled || this.attempt !== attempt) return false;
-    attempt.settled = true;
-    this.clock.clearTimeout(attempt.timer);
-    attempt.timer = undefined;
+    if (this.attempt !== attempt || !attempt.settle()) return false;
     this.attempt = undefined;
     return true;
   }
@@ -421,7 +408,7 @@ class Actor implements ServerActor {
   private connected(attempt: Attempt, conn: UpstreamConnection): Waitable {
     // Aborted or timed out while the connector was still finishing: this connection is nobody's.
     if (!this.settle(attempt)) {
-      this.closeConn(conn);
+      this.closings.close(conn);
       return undefined;
     }
     return settleAfter(this.dispatch({ type: 'connected' }, { conn, attempt }), attempt);
@@ -488,7 +475,7 @@ class Actor implements ServerActor {
 
   private detachLost(conn: UpstreamConnection, { message = '', code = 'UNKNOWN' }: StepContext): void {
     this.detachConn();
-    this.closeConn(conn);
+    this.closings.close(conn);
     this.lastError = message;
     this.record.setErrorCode(code);
     this.refresh();
@@ -507,32 +494,17 @@ class Actor implements ServerActor {
     this.connectedAt = null;
   }
 
-  private closeConn(conn: UpstreamConnection): void {
-    const closing = Promise.resolve()
-      .then(() => conn.close())
-      .catch((error: unknown) => {
-        this.logger.warn('closing upstream connection failed', { server: this.name, error: describeError(error) });
-      })
-      .finally(() => {
-        this.closingConns.delete(closing);
-      });
-    this.closingConns.add(closing);
-  }
-
   /** Aborts the connect, clears every timer, aborts pings, listings and calls, closes the connection. */
   private async teardown(): Promise<void> {
-    const attempt = this.attempt;
-    if (attempt && this.settle(attempt)) {
-      attempt.abort.abort(new UpstreamError('ABORTED', 'connect aborted'));
-      attempt.resolve();
-    }
+    this.attempt?.cancel();
+    this.attempt = undefined;
     this.retry.clear();
     const conn = this.conn;
     this.detachConn();
     this.deadlinesPart?.abortAll(() => new ActorError('STOPPED', `server "${this.name}" was stopped`));
     this.circuitPart?.reset();
-    if (conn) this.closeConn(conn);
-    if (this.closingConns.size > 0) await Promise.all([...this.closingConns]);
+    if (conn) this.closings.close(conn);
+    await this.closings.drain();
   }
 
   // ── health and discovery ───────────────────────────────────────────────
@@ -738,25 +710,15 @@ class Actor implements ServerActor {
 function settleAfter(step: Waitable, attempt: Attempt): Waitable {
   if (step instanceof Promise) {
     return step.then((wait) => {
-      attempt.resolve();
+      attempt.finish();
       return wait;
     });
   }
-  attempt.resolve();
+  attempt.finish();
   return step;
 }
 
 /** The state a summary shows: `closed` is `stopped` for good. */
 function shown(state: LifecycleState): ServerSummary['state'] {
   return state === 'closed' ? 'stopped' : state;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}
-
-/** The code of a connect or connection failure; `UNKNOWN` when it carried none. */
-function failureCode(error: unknown): ActorFailureCode {
-  return error instanceof UpstreamError ? error.code : 'UNKNOWN';
 }

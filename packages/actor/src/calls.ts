@@ -11,6 +11,7 @@ import type { CircuitBreaker } from './circuit.js';
 import { bounded, type Deadlines } from './deadline.js';
 import { ActorError, type ActorErrorCode } from './errors.js';
 import type { LifecycleState } from './lifecycle.js';
+import { describeError } from './link.js';
 import type { CallOutcome, CallPermit, ToolCallOptions } from './types.js';
 
 /** What a call needs to know of its actor at the moment it is made. */
@@ -120,7 +121,5 @@ function toCallError(error: unknown): ActorError {
     if (error.code === 'CALL_TIMEOUT') return new ActorError('CALL_TIMEOUT', error.message, { cause: error });
     if (error.code === 'ABORTED') return new ActorError('ABORTED', error.message, { cause: error });
   }
-  return new ActorError('CALL_FAILED', error instanceof Error ? error.message || error.name : String(error), {
-    cause: error,
-  });
+  return new ActorError('CALL_FAILED', describeError(error), { cause: error });
 }
