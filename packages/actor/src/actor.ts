@@ -39,16 +39,7 @@ import { type AttemptResults, Closings, ConnectAttempt, describeError, failureCo
 import { Mailbox } from './mailbox.js';
 import { RetryPolicy } from './retry.js';
 import { type ActorConfig, type ActorSettings, DEFAULT_ACTOR_SETTINGS } from './settings.js';
-import type {
-  ActorCommand,
-  ActorFailureCode,
-  ActorHealth,
-  CallOutcome,
-  CallPermit,
-  ServerActor,
-  ServerActorOptions,
-  ToolCallOptions,
-} from './types.js';
+import type { ActorCommand, ActorFailureCode, ActorHealth, ServerActor, ServerActorOptions } from './types.js';
 
 /** What the effects of one step work on besides the actor's fields: the result that caused it. */
 interface StepContext {
@@ -602,15 +593,16 @@ class Actor implements ServerActor {
 
   // ── tool calls ─────────────────────────────────────────────────────────
 
-  callTool(tool: string, args: Record<string, unknown>, options?: ToolCallOptions): Promise<UpstreamCallResult> {
+  // Pure delegation to calls.ts, so the signatures are the interface's own.
+  callTool(...[tool, args, options]: Parameters<ServerActor['callTool']>): Promise<UpstreamCallResult> {
     return this.toolCalls().call(tool, args, options);
   }
 
-  admitCall(): CallPermit {
+  admitCall(): ReturnType<ServerActor['admitCall']> {
     return this.toolCalls().admit();
   }
 
-  recordCallOutcome(permit: CallPermit, outcome: CallOutcome): void {
+  recordCallOutcome(...[permit, outcome]: Parameters<ServerActor['recordCallOutcome']>): void {
     this.toolCalls().record(permit, outcome);
   }
 
