@@ -86,7 +86,7 @@ describe('the dashboard at /ui/', () => {
     expect(await head.text()).toBe('');
     const missing = await request('/ui/assets/gone-123.js');
     expect(missing.status).toBe(404);
-    expect((await missing.json()).code).toBe('NOT_FOUND');
+    expect(((await missing.json()) as { code?: string }).code).toBe('NOT_FOUND');
   });
 
   it('never serves a file outside the build, however the path is encoded', async () => {
