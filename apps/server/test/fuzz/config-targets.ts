@@ -25,17 +25,20 @@ import {
 
 /** Mostly valid values (so that many files load and the later checks run), sometimes not. */
 const mostly = <T, U>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<U>) =>
-  fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: invalid });
+  fc.oneof({ weight: 15, arbitrary: valid }, { weight: 1, arbitrary: invalid });
 const duration = mostly(
   fc.oneof(fc.constantFrom('500ms', '30s', '2m', '1h', '1.5s'), fc.nat({ max: 600_000 })),
   fc.oneof(fc.constantFrom('-1s', 'soon', '', '30', '1d', '9999999999999999h'), fc.integer({ max: -1 }), fc.double()),
 );
 const flag = mostly(fc.boolean(), fc.constantFrom('true', 0, 1, null));
+const validName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
+/** Features stay on unless fuzzed off (a child on under a parent off is invalid, so random pairs mostly are). */
+const featureFlag = mostly(fc.constant(true), flag);
 
 /** A server entry with fuzzed fields; its command can never run and its URL never answers. */
 const entryFields = fc.record(
   {
-    name: mostly(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), anyName),
+    name: mostly(validName, anyName),
     protocol: mostly(fc.constantFrom('stdio', 'auto'), fc.constantFrom('http', 'streamable-http', 'sse', 'ws', '')),
     command: mostly(
       fc.constant('/nonexistent/cmd'),
@@ -63,31 +66,41 @@ const entryFields = fc.record(
     init_timeout: duration,
     enabled_tools: fc.array(fc.string({ maxLength: 8 }), { maxLength: 2 }),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['name', 'command'] },
 );
+/** `arb` once in `n` inputs, else nothing. */
+const rarely = <T>(arb: fc.Arbitrary<T>, n: number) =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 /** Rarely, what no entry may have: both tool lists, or an unknown key. */
-const entryFaults = fc.option(
+const entryFaults = rarely(
   fc.record(
     { disabled_tools: fc.array(fc.string({ maxLength: 8 })), bogus: fc.jsonValue({ maxDepth: 1 }) },
     { requiredKeys: [] },
   ),
-  { freq: 6 },
+  6,
 );
 const entry = fc.tuple(entryFields, entryFaults).map(([e, faults]) => ({ ...e, ...(faults ?? {}) }));
 
 /** `mcpServers` in either form; the object form is keyed by fuzzed names, prototype keys included. */
 const servers = fc.oneof(
-  fc.array(entry, { maxLength: 3 }),
-  fc
-    .array(fc.tuple(fc.oneof(anyName, fc.constantFrom('__proto__', 'constructor', 'prototype')), entry), {
-      maxLength: 3,
-    })
-    .map((pairs) => {
-      // Built from JSON text so that "__proto__" is an own key, as in a file (an object literal would set the prototype).
-      const parts = pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify({ ...v, name: undefined })}`);
-      return { objectForm: `{${parts.join(',')}}` };
-    }),
-  fc.jsonValue({ maxDepth: 1 }),
+  { weight: 12, arbitrary: fc.array(entry, { maxLength: 3 }) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .array(
+        fc.tuple(mostly(validName, fc.oneof(anyName, fc.constantFrom('__proto__', 'constructor', 'prototype'))), entry),
+        {
+          maxLength: 3,
+        },
+      )
+      .map((pairs) => {
+        // Built from JSON text so that "__proto__" is an own key, as in a file (an object literal would set the
+        // prototype).
+        const parts = pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify({ ...v, name: undefined })}`);
+        return { objectForm: `{${parts.join(',')}}` };
+      }),
+  },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
 );
 
 export interface FuzzConfig {
@@ -102,54 +115,68 @@ export interface FuzzConfig {
 /** A config file: structured with fuzzed values (optionally without `listen`/`api_key`/gates), or garbage text. */
 export function configArb({ keepAccess = false }: { keepAccess?: boolean } = {}): fc.Arbitrary<FuzzConfig> {
   const structured = fc
-    .record(
-      {
-        listen: fc.constantFrom(
-          '127.0.0.1:0',
-          'localhost:0',
-          '[::1]:0',
-          ':0',
-          '0.0.0.0:8080',
-          'nope',
-          '127.0.0.1:99999',
-          '',
-        ),
-        api_key: fc.oneof(fc.string({ maxLength: 12 }), fc.integer()),
-        read_only_mode: flag,
-        disable_management: flag,
-        quarantine_enabled: flag,
-        tools_limit: mostly(
-          fc.integer({ min: 1, max: 100 }),
-          fc.oneof(fc.integer({ min: -5, max: 200 }), fc.double(), fc.string()),
-        ),
-        call_tool_timeout: duration,
-        health_check_interval: duration,
-        features: fc.record(
-          {
-            enable_observability: flag,
-            enable_health_checks: flag,
-            enable_metrics: flag,
-            enable_tracing: flag,
-            enable_web_ui: flag,
-            enable_search: flag,
-            bogus: flag,
-          },
+    .tuple(
+      fc.record(
+        {
+          listen: mostly(
+            fc.constantFrom('127.0.0.1:0', 'localhost:0', '[::1]:0', '127.0.0.1:8080'),
+            fc.constantFrom(':0', '0.0.0.0:8080', 'nope', '127.0.0.1:99999', ''),
+          ),
+          api_key: mostly(fc.string({ minLength: 1, maxLength: 12 }), fc.oneof(fc.constant(''), fc.integer())),
+          read_only_mode: flag,
+          disable_management: flag,
+          quarantine_enabled: flag,
+          tools_limit: mostly(
+            fc.integer({ min: 1, max: 100 }),
+            fc.oneof(fc.integer({ min: -5, max: 200 }), fc.double(), fc.string()),
+          ),
+          call_tool_timeout: duration,
+          health_check_interval: duration,
+          features: fc.record(
+            {
+              enable_observability: featureFlag,
+              enable_health_checks: featureFlag,
+              enable_metrics: featureFlag,
+              enable_tracing: featureFlag,
+              enable_web_ui: featureFlag,
+              enable_search: featureFlag,
+            },
+            { requiredKeys: [] },
+          ),
+          retry: fc.record(
+            {
+              initial_delay: duration,
+              max_delay: duration,
+              max_retries: mostly(fc.nat({ max: 100 }), fc.oneof(fc.integer(), fc.string())),
+            },
+            { requiredKeys: [] },
+          ),
+          circuit_breaker: fc.record(
+            { failure_threshold: mostly(fc.integer({ min: 1, max: 20 }), fc.integer()), reset_timeout: duration },
+            { requiredKeys: [] },
+          ),
+          events: fc.record(
+            {
+              send_buffer: mostly(fc.integer({ min: 1, max: 1000 }), fc.integer()),
+              max_message_size: mostly(fc.integer({ min: 1024, max: 1_000_000 }), fc.integer()),
+              batch_window: duration,
+            },
+            { requiredKeys: [] },
+          ),
+          mcpServers: servers,
+        },
+        { requiredKeys: [] },
+      ),
+      // Rarely, what no config may have: unknown keys at the top or among the features.
+      rarely(
+        fc.record(
+          { unknown_top_level: fc.jsonValue({ maxDepth: 1 }), features: fc.constant({ bogus: true }) },
           { requiredKeys: [] },
         ),
-        retry: fc.record(
-          { initial_delay: duration, max_delay: duration, max_retries: fc.oneof(fc.integer(), fc.string()) },
-          { requiredKeys: [] },
-        ),
-        circuit_breaker: fc.record({ failure_threshold: fc.integer(), reset_timeout: duration }, { requiredKeys: [] }),
-        events: fc.record(
-          { send_buffer: fc.integer(), max_message_size: fc.integer(), batch_window: duration },
-          { requiredKeys: [] },
-        ),
-        mcpServers: servers,
-        unknown_top_level: fc.jsonValue({ maxDepth: 1 }),
-      },
-      { requiredKeys: [] },
+        8,
+      ),
     )
+    .map(([fields, faults]) => ({ ...fields, ...(faults ?? {}) }))
     .map((raw) => {
       const cfg: Record<string, unknown> = { ...raw };
       if (keepAccess) {

@@ -25,6 +25,7 @@ const WEIGHTS = { rest: 0.5, live: 0.16, mcp: 0.14, config: 0.2 } as const;
 /** Targets whose inputs are costly (megabytes, a second's watch each) get a small share of their family's. */
 const SCALE: Record<string, number> = {
   'rest: a large body, read or not, never breaks its keep-alive connection': 0.01,
+  'config: a symlinked config reloads edits of its target and saves through the link': 0.02,
 };
 
 async function main(): Promise<void> {

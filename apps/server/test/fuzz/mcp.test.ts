@@ -6,7 +6,7 @@ import { MCP_ENDPOINTS, type McpEndpoint, mcpTargets, openSession } from './mcp-
 import { FUZZ_KEY, REAL, startFuzzServer } from './servers.js';
 
 const RUNS: Record<string, number> = {
-  'mcp: JSON-RPC in a live session on each endpoint (methods, params, batches, ids)': 300,
+  'mcp: JSON-RPC in a live session on each endpoint (methods, params, batches, ids)': 200,
   'mcp: requests without a session, on every endpoint and any server name': 300,
 };
 

@@ -7,7 +7,7 @@ import { FUZZ_KEY, REAL, startFuzzServer } from './servers.js';
 
 /** Inputs per target in `pnpm test` (the long run takes FUZZ_RUNS). */
 const RUNS: Record<string, number> = {
-  'rest: any route, method, name, query, content type and body': 400,
+  'rest: any route, method, name, query, content type and body': 300,
   'rest: JSON routes refuse non-JSON content types with a 4xx': 60,
   'rest: a missing server named anything is 404 NOT_FOUND on every named route': 150,
   'rest: POST /servers accepts exactly the valid names, lists them, and removes them': 80,
