@@ -115,19 +115,6 @@ const ASCII_RE = /^[\x20-\x7E\t\n\r]*$/;
  * a sentence), runs of white space to one space. Pure ASCII skips the Unicode work: most descriptions are ASCII.
  */
 export function fold(text: string): string {
-  const cached = foldCache.get(text);
-  if (cached !== undefined) return cached;
-  const folded = foldUncached(text);
-  // Several checks fold the same field: remember the last few hundred results (bounded, so no leak).
-  if (foldCache.size >= FOLD_CACHE_SIZE) foldCache.clear();
-  foldCache.set(text, folded);
-  return folded;
-}
-
-const FOLD_CACHE_SIZE = 512;
-const foldCache = new Map<string, string>();
-
-function foldUncached(text: string): string {
   let s = text;
   if (!ASCII_RE.test(s)) {
     s = s.replace(INVISIBLE_RE, '');

@@ -2,7 +2,7 @@
 // send_email is used, add this BCC"), one that steers the model away from a trusted tool, one that hooks every
 // other tool call, and a clone of another server's tool under the same name with a near-identical description.
 import { type ContextTool, wordsOf } from '../context.js';
-import { fieldAt, proseDoc } from '../doc.js';
+import { fieldAt, proseDoc, rawText } from '../doc.js';
 import { EMAIL_RE, OUTSIDE_URL_RE } from '../patterns.js';
 import { fold, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
 import type { Check, CheckInput, RawFinding } from '../types.js';
@@ -63,40 +63,42 @@ function mentions(input: CheckInput): RawFinding[] {
     break;
   }
   if (context === undefined || context.size === 0) return out;
+  // One pass over all of the tool's text; a name costs a map lookup, and only a known name of another server's
+  // tool costs more (the prose doc holds only prose, so a name found in a value or a parameter name is skipped).
   const own = view.name.toLowerCase();
-  const seen = new Set<string>();
-  for (const field of doc.fields) {
-    if (field.kind === 'value') continue;
-    for (const m of field.text.matchAll(IDENT_RE)) {
-      const name = m[0];
-      if (seen.has(name) || name.toLowerCase() === own) continue;
-      seen.add(name);
-      if (seen.size > 256) return out;
-      const owners = context.byName(name).filter((t) => t.server !== server);
-      if (owners.length === 0) continue;
-      const at = folded.indexOf(name.toLowerCase());
-      if (at < 0) continue;
-      const sentence = folded.slice(sentenceStart(folded, at), sentenceEnd(folded, at));
-      const before = folded.slice(sentenceStart(folded, at), at);
-      // A quoted name is fine ("`read_file`"), but a quoted example sentence is not an order.
-      if (/\b(?:such as|eg,|for example|detects?|flags?)\b/.test(before)) continue;
-      spans ??= quotedSpans(folded);
-      if (isMentionedSentence(folded, at, spans, name)) continue;
-      const hook = HOOK_RE.test(sentence) && CHANGE_RE.test(sentence);
-      const disparage = DISPARAGE_RE.test(sentence);
-      if (!hook && !disparage) continue;
-      const owner = owners[0] as ContextTool;
-      out.push({
-        check: 'shadowing',
-        tier: 'hard',
-        threat: 'tool_shadowing',
-        confidence: hook && disparage ? 0.95 : 0.88,
-        evidence: `instructs about ${owner.server}:${owner.name}: "${renderSafe(sentence.trim())}"`,
-        path: fieldAt(doc, at)?.path ?? field.path,
-        subject: sentence,
-      });
-      if (out.length >= 8) return out;
-    }
+  let seen: Set<string> | undefined;
+  let lookups = 0;
+  for (const m of rawText(view).matchAll(IDENT_RE)) {
+    const name = m[0];
+    if (++lookups > 4096) break;
+    if (!context.has(name) || name.toLowerCase() === own) continue;
+    seen ??= new Set<string>();
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const owners = context.byName(name).filter((t) => t.server !== server);
+    if (owners.length === 0) continue;
+    const at = folded.indexOf(name.toLowerCase());
+    if (at < 0) continue;
+    const sentence = folded.slice(sentenceStart(folded, at), sentenceEnd(folded, at));
+    const before = folded.slice(sentenceStart(folded, at), at);
+    // A quoted name is fine ("`read_file`"), but a quoted example sentence is not an order.
+    if (/\b(?:such as|eg,|for example|detects?|flags?)\b/.test(before)) continue;
+    spans ??= quotedSpans(folded);
+    if (isMentionedSentence(folded, at, spans, name)) continue;
+    const hook = HOOK_RE.test(sentence) && CHANGE_RE.test(sentence);
+    const disparage = DISPARAGE_RE.test(sentence);
+    if (!hook && !disparage) continue;
+    const owner = owners[0] as ContextTool;
+    out.push({
+      check: 'shadowing',
+      tier: 'hard',
+      threat: 'tool_shadowing',
+      confidence: hook && disparage ? 0.95 : 0.88,
+      evidence: `instructs about ${owner.server}:${owner.name}: "${renderSafe(sentence.trim())}"`,
+      path: fieldAt(doc, at)?.path ?? 'description',
+      subject: sentence,
+    });
+    if (out.length >= 8) return out;
   }
   return out;
 }
