@@ -1,13 +1,7 @@
+export type { ActivityEntry, EventEntry, ToolCallEntry } from './entry.js';
 export type { ActivityErrorCode } from './errors.js';
 export { ActivityError } from './errors.js';
-export type {
-  ActivityEntry,
-  ActivityLog,
-  ActivityLogOptions,
-  ActivityMetrics,
-  EventEntry,
-  ToolCallEntry,
-} from './log.js';
+export type { ActivityLog, ActivityLogOptions, ActivityMetrics } from './log.js';
 export { createActivityLog } from './log.js';
 export { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 export { SECRET_KEY_RE } from './payload.js';

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { type Clock, type Logger, silentLogger, systemClock, type TimerHandle } from '@mcpproxy/contracts';
 import type { z } from 'zod';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { type ActivityEntry, type Queued, toRow } from './entry.js';
 import { ActivityError } from './errors.js';
-import { payloadText, prepareText, scrubShort } from './payload.js';
 import { RingQueue } from './queue.js';
 import { Retention } from './retention.js';
-import { CSV_COLUMNS, csvRow, type InsertRow, TRUNCATED_ARGUMENTS, TRUNCATED_RESULT } from './rows.js';
+import { CSV_COLUMNS, csvRow, type InsertRow } from './rows.js';
 import {
   type ActivityExportInput,
   ActivityExportSchema,
@@ -17,55 +17,11 @@ import {
   type ActivityStats,
   type ActivityStatsInput,
   ActivityStatsQuerySchema,
-  type ActivityStatus,
-  type Actor,
   MAX_STATS_BUCKETS,
   MAX_STATS_WINDOW_MS,
-  type Surface,
 } from './schema.js';
 import { type Filters, INSERT_SQL, Store } from './store.js';
 import { Writer } from './writer.js';
-
-/** A tool call to record. Payloads are kept by reference until their batch is written, then masked and cut. */
-export interface ToolCallEntry {
-  kind?: 'tool_call' | undefined;
-  server: string;
-  tool: string;
-  surface: Surface;
-  status: ActivityStatus;
-  duration_ms: number;
-  /** MCP session id. */
-  session?: string | undefined;
-  /** From the client's `initialize`. */
-  client?: { name?: string | undefined; version?: string | undefined } | undefined;
-  error?: { code?: string | undefined; message: string } | undefined;
-  /** The call's arguments (any JSON value). */
-  arguments?: unknown;
-  /** The result: text as-is, anything else as JSON. */
-  result?: unknown;
-  /** Sizes when the caller already knows them; else measured from the payloads at write time. */
-  request_bytes?: number | undefined;
-  response_bytes?: number | undefined;
-  /** Epoch ms; defaults to the clock's now at `record()`. */
-  time?: number | undefined;
-}
-
-/** A server lifecycle step (`state_changed`, `auto_disabled`, …) or a management action (`server_added`, …). */
-export interface EventEntry {
-  kind: 'lifecycle' | 'management';
-  action: string;
-  server?: string | undefined;
-  /** Who made a management action. */
-  actor?: Actor | undefined;
-  status?: ActivityStatus | undefined;
-  error?: { code?: string | undefined; message: string } | undefined;
-  /** Extra data, stored as masked JSON. */
-  detail?: unknown;
-  session?: string | undefined;
-  time?: number | undefined;
-}
-
-export type ActivityEntry = ToolCallEntry | EventEntry;
 
 /** Counters of the recording path, for `/metrics`. */
 export interface ActivityMetrics {
@@ -142,18 +98,9 @@ export interface ActivityLog {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const isEvent = (e: ActivityEntry): e is EventEntry => e.kind === 'lifecycle' || e.kind === 'management';
-
-interface Queued {
-  entry: ActivityEntry;
-  time: number;
-}
-
 const EXPORT_PAGE = 500;
 /** Batches handed to the writer thread and not yet committed. */
 const MAX_IN_FLIGHT = 4;
-/** Error messages and details are short text; they get a fixed budget so a huge one cannot bloat a row. */
-const SHORT_TEXT_BYTES = 4096;
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value <= 0) {
@@ -204,67 +151,6 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const toRow = ({ entry: e, time }: Queued, secretList: readonly string[]): InsertRow => {
-    const error = e.error;
-    const errorCode = error?.code ?? null;
-    const errorMessage = scrubShort(error?.message, secretList, SHORT_TEXT_BYTES);
-    if (isEvent(e)) {
-      const detail = prepareText(payloadText(e.detail), {
-        maxBytes: SHORT_TEXT_BYTES,
-        secrets: secretList,
-        keep: true,
-      });
-      return [
-        time,
-        e.kind,
-        e.server ?? null,
-        null,
-        null,
-        e.session ?? null,
-        null,
-        null,
-        e.status ?? null,
-        null,
-        errorCode,
-        errorMessage,
-        null,
-        null,
-        null,
-        null,
-        0,
-        e.action,
-        e.actor ?? null,
-        detail.text,
-      ];
-    }
-    const opts = { maxBytes: maxPayload, secrets: secretList, keep: recordPayloads };
-    const args = prepareText(payloadText(e.arguments), opts);
-    const result = prepareText(payloadText(e.result), opts);
-    const truncated = (args.truncated ? TRUNCATED_ARGUMENTS : 0) | (result.truncated ? TRUNCATED_RESULT : 0);
-    return [
-      time,
-      'tool_call',
-      e.server,
-      e.tool,
-      e.surface,
-      e.session ?? null,
-      e.client?.name ?? null,
-      e.client?.version ?? null,
-      e.status,
-      e.duration_ms,
-      errorCode,
-      errorMessage,
-      e.request_bytes ?? args.bytes,
-      e.response_bytes ?? result.bytes,
-      args.text,
-      result.text,
-      truncated,
-      null,
-      null,
-      null,
-    ];
-  };
-
   const writer = new Writer({ path, insertSql: INSERT_SQL });
   let inFlight = 0;
   /** Resolvers waiting for the next answer from the writer thread (flush waits on these). */
@@ -287,12 +173,13 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
     let rows: InsertRow[];
     try {
       const secretList = secrets().filter((x) => x.length > 0);
-      rows = items.map((it) => toRow(it, secretList));
+      rows = items.map((it) => toRow(it, secretList, { maxPayload, recordPayloads }));
     } catch (cause) {
       failed(items.length, cause);
       return;
     }
     inFlight++;
+    const count = rows.length; // the callbacks keep the count, not the rows
     writer.request({ t: 'insert', rows }).then(
       (n) => {
         inFlight--;
@@ -306,7 +193,7 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
       },
       (cause) => {
         inFlight--;
-        failed(rows.length, cause);
+        failed(count, cause);
         afterWrite();
       },
     );

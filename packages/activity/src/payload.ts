@@ -70,5 +70,9 @@ export function scrubShort(
   maxBytes: number,
 ): string | null {
   if (text === null || text === undefined) return null;
-  return cutUtf8(secrets.length > 0 ? scrubSecrets(text, secrets) : text, maxBytes);
+  let longest = 0;
+  for (const s of secrets) longest = Math.max(longest, s.length);
+  // As in prepareText: scrub a window a little past the budget, so a huge message costs no more than a short one.
+  const windowed = text.length > maxBytes + longest ? text.slice(0, maxBytes + longest) : text;
+  return cutUtf8(secrets.length > 0 ? scrubSecrets(windowed, secrets) : windowed, maxBytes);
 }
