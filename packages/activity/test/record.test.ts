@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ActivityRecordSchema } from '../src/index.js';
+import { ActivityRecordSchema, createActivityLog } from '../src/index.js';
 import { call, openLog, tempDir } from './helpers.js';
 
 describe('recording', () => {
@@ -231,6 +231,17 @@ describe('recording', () => {
     log.record(call()); // a no-op, not a throw: the call path never fails because of the log
     expect(log.metrics().recorded).toBe(1);
     expect(() => log.list()).toThrowError(expect.objectContaining({ code: 'ACTIVITY_CLOSED' }));
+  });
+
+  it('ends its writer thread on close() on the real clock', async () => {
+    using tmp = tempDir();
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const log = createActivityLog({ dir: tmp.dir });
+    log.record(call());
+    expect(process.getActiveResourcesInfo()).toContain('MessagePort');
+    await log.close();
+    const after = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    expect(after).toBeLessThanOrEqual(before);
   });
 
   it('supports await using', async () => {
