@@ -217,6 +217,7 @@ async function sustained(log: ActivityLog | undefined, seconds: number): Promise
     ],
     ['status=timeout + until (first half)', () => ({ status: 'timeout', until: T0 + BIG_N * 1.5 })],
     ['q (full text, 1,000 matches)', () => ({ q: `w${rnd(1000)}` })],
+    ['q (a word in every record) + server', () => ({ q: 'items', server: `server-${rnd(20)}` })],
     [
       'server, a page deep in the middle (cursor)',
       () => {

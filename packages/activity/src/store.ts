@@ -36,37 +36,49 @@ function ftsPhrase(q: string): string {
   return `"${q.replace(/"/g, '""')}"*`;
 }
 
-/** Builds the WHERE clause of a filtered read. Column names come from fixed lists; values are bound. */
-export function whereOf(f: Filters, after?: { op: '<' | '>'; id: number }): { sql: string; params: unknown[] } {
+/**
+ * The SELECT of a filtered, keyset-ordered read. Column names come from fixed lists; values are bound. With `q`,
+ * the full-text index drives the read (FTS5 walks its matches in rowid order and stops at the limit), so a word
+ * found in every row costs no more than a rare one; without it, the id-ordered index of a filter does.
+ */
+export function selectOf(
+  f: Filters,
+  after: { op: '<' | '>'; id: number } | undefined,
+  dir: 'ASC' | 'DESC',
+): { sql: string; params: unknown[] } {
   const conds: string[] = [];
   const params: unknown[] = [];
+  const fts = f.q !== undefined;
+  const idCol = fts ? 'activity_fts.rowid' : 'a.id';
+  if (f.q !== undefined) {
+    conds.push('activity_fts MATCH ?');
+    params.push(ftsPhrase(f.q));
+  }
   for (const [key, col] of FILTER_COLUMNS) {
     const v = f[key];
     if (v !== undefined) {
-      conds.push(`${col} = ?`);
+      conds.push(`a.${col} = ?`);
       params.push(v);
     }
   }
   if (f.since !== undefined) {
-    conds.push('time >= ?');
+    conds.push('a.time >= ?');
     params.push(f.since);
   }
   if (f.until !== undefined) {
-    conds.push('time < ?');
+    conds.push('a.time < ?');
     params.push(f.until);
   }
-  if (f.q !== undefined) {
-    conds.push('id IN (SELECT rowid FROM activity_fts WHERE activity_fts MATCH ?)');
-    params.push(ftsPhrase(f.q));
-  }
   if (after) {
-    conds.push(`id ${after.op} ?`);
+    conds.push(`${idCol} ${after.op} ?`);
     params.push(after.id);
   }
-  return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+  const from = fts ? 'activity_fts JOIN activity a ON a.id = activity_fts.rowid' : 'activity a';
+  const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+  return { sql: `SELECT ${SELECTED} FROM ${from} ${where} ORDER BY ${idCol} ${dir} LIMIT ?`, params };
 }
 
-const SELECT = `SELECT ${COLUMNS.join(', ')} FROM activity`;
+const SELECTED = COLUMNS.map((c) => `a.${c}`).join(', ');
 /** The insert the writer thread prepares. */
 export const INSERT_SQL = `INSERT INTO activity (${COLUMNS.slice(1).join(', ')}) VALUES (${COLUMNS.slice(1)
   .map(() => '?')
@@ -112,20 +124,20 @@ export class Store {
 
   /** Newest-first page after the keyset cursor `beforeId`. Fetches one extra row to know whether more follow. */
   page(f: Filters, limit: number, beforeId: number | undefined): { records: ActivityRecord[]; more: boolean } {
-    const { sql, params } = whereOf(f, beforeId === undefined ? undefined : { op: '<', id: beforeId });
-    const rows = this.stmt(`${SELECT} ${sql} ORDER BY id DESC LIMIT ?`).all([...params, limit + 1]) as unknown[][];
+    const { sql, params } = selectOf(f, beforeId === undefined ? undefined : { op: '<', id: beforeId }, 'DESC');
+    const rows = this.stmt(sql).all([...params, limit + 1]) as unknown[][];
     const more = rows.length > limit;
     return { records: rows.slice(0, limit).map(toRecord), more };
   }
 
   /** Oldest-first rows after `afterId`, for export. */
   ascending(f: Filters, limit: number, afterId: number): ActivityRecord[] {
-    const { sql, params } = whereOf(f, { op: '>', id: afterId });
-    return (this.stmt(`${SELECT} ${sql} ORDER BY id ASC LIMIT ?`).all([...params, limit]) as unknown[][]).map(toRecord);
+    const { sql, params } = selectOf(f, { op: '>', id: afterId }, 'ASC');
+    return (this.stmt(sql).all([...params, limit]) as unknown[][]).map(toRecord);
   }
 
   get(id: number): ActivityRecord | undefined {
-    const row = this.stmt(`${SELECT} WHERE id = ?`).get([id]) as unknown[] | undefined;
+    const row = this.stmt(`SELECT ${SELECTED} FROM activity a WHERE a.id = ?`).get([id]) as unknown[] | undefined;
     return row ? toRecord(row) : undefined;
   }
 
