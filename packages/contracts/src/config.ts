@@ -211,6 +211,12 @@ const EventsSchema = z.strictObject({
   permessage_deflate: z.boolean().default(false),
 });
 
+/** The tool scanner (DESIGN §4): on by default; `block_on: "none"` reports findings without blocking. */
+const SecuritySchema = z.strictObject({
+  scanner: z.boolean().default(true),
+  block_on: z.enum(['hard', 'none']).default('hard'),
+});
+
 /** The whole `mcp_config.json`. Durations are milliseconds after parsing; `mcpServers` is always an array. */
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -239,6 +245,7 @@ export const ConfigSchema = z.strictObject({
   retry: RetrySchema.prefault({}),
   circuit_breaker: CircuitBreakerSchema.prefault({}),
   events: EventsSchema.prefault({}),
+  security: SecuritySchema.prefault({}),
   mcpServers: ServersSchema.prefault([]),
 });
 
@@ -250,6 +257,7 @@ export type FeaturesConfig = Config['features'];
 export type RetryConfig = Config['retry'];
 export type CircuitBreakerConfig = Config['circuit_breaker'];
 export type EventsConfig = Config['events'];
+export type SecurityConfig = Config['security'];
 
 /** Splits a `listen` value into host and port; `undefined` when malformed. IPv6 hosts come without brackets. */
 export function parseListen(listen: string): { host: string; port: number } | undefined {

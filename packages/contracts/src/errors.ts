@@ -7,6 +7,10 @@ export const ERROR_STATUS = {
   FORBIDDEN_ORIGIN: 403,
   READ_ONLY: 403,
   MANAGEMENT_DISABLED: 403,
+  /** A person's operation (approve, unquarantine, …) tried by an agent over MCP. */
+  HUMAN_ONLY: 403,
+  /** A tool that is pending, changed or flagged by the scanner until a person approves it. */
+  TOOL_BLOCKED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,

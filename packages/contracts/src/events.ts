@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ScanFindingSchema } from './scanner.js';
 import { AppStateSchema, CircuitStateSchema, ServerStateSchema, ServerSummarySchema } from './summary.js';
 
 const summary = ServerSummarySchema;
@@ -63,6 +64,10 @@ export const EventDataSchemas = {
     tool: z.string(),
     from: ToolApprovalStateSchema.nullable(),
     to: ToolApprovalStateSchema,
+    /** Why: a changed or new tool (`pin`), a scanner finding (`scan`), a person's approval (`approval`). */
+    reason: z.enum(['pin', 'scan', 'approval']).optional(),
+    /** The scanner's findings, with `reason: "scan"`. */
+    findings: z.array(ScanFindingSchema).optional(),
     summary,
   }),
   app_state_changed: z.object({ from: AppStateSchema, to: AppStateSchema }),

@@ -9,6 +9,7 @@ export type {
   ParseResult,
   Protocol,
   RetryConfig,
+  SecurityConfig,
   SerializeOptions,
   ServerConfig,
   ServerConfigInput,
@@ -97,6 +98,8 @@ export type {
   ScanThreat,
   ScanTier,
   ScanVerdict,
+  SecurityFinding,
+  SecurityFindingsResponse,
   ToolScanResult,
 } from './scanner.js';
 export {
@@ -107,6 +110,8 @@ export {
   ScanThreatSchema,
   ScanTierSchema,
   ScanVerdictSchema,
+  SecurityFindingSchema,
+  SecurityFindingsResponseSchema,
   ToolScanResultSchema,
 } from './scanner.js';
 export type { AppInfo, AppState, CircuitState, ServerState, ServerSummary, Snapshot } from './summary.js';

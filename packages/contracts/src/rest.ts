@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProtocolSchema } from './config.js';
 import { ToolApprovalStateSchema } from './events.js';
+import { ScanFindingSchema, ScanVerdictSchema } from './scanner.js';
 import { AppInfoSchema, ServerSummarySchema } from './summary.js';
 
 /** `GET /api/v1/servers` */
@@ -58,6 +59,12 @@ export const ToolInfoSchema = z.object({
       outputSchema: z.record(z.string(), z.unknown()).optional(),
     })
     .optional(),
+  /** The tool scanner's verdict on this definition (absent when the scanner is off or has not seen it). */
+  verdict: ScanVerdictSchema.optional(),
+  /** The tool scanner's findings on this definition. */
+  findings: z.array(ScanFindingSchema).optional(),
+  /** A person approved this definition despite a blocking finding. */
+  overridden: z.boolean().optional(),
 });
 export type ToolInfo = z.infer<typeof ToolInfoSchema>;
 

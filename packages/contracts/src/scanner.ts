@@ -84,3 +84,24 @@ export const ToolScanResultSchema = z.object({
   coverage: z.array(ScanCoverageGapSchema),
 });
 export type ToolScanResult = z.infer<typeof ToolScanResultSchema>;
+
+/** One tool's scan as the gateway reports it: the result, the tool's pinning state, and whether a person overrode it. */
+export const SecurityFindingSchema = ToolScanResultSchema.extend({
+  /** The pinning hash the scan judged. */
+  hash: z.string(),
+  /** `pending`, `changed` or `approved` (see DESIGN §4). */
+  approval: z.enum(['approved', 'pending', 'changed']).optional(),
+  /** A person approved this definition despite a blocking finding. */
+  overridden: z.boolean(),
+});
+export type SecurityFinding = z.infer<typeof SecurityFindingSchema>;
+
+/** `GET /api/v1/security/findings` (tools with findings) and `POST /api/v1/servers/{name}/scan` (every tool scanned). */
+export const SecurityFindingsResponseSchema = z.object({
+  /** Whether `security.scanner` is on. */
+  scanner: z.boolean(),
+  block_on: z.enum(['hard', 'none']),
+  counts: z.object({ block: z.number().int(), review: z.number().int(), clean: z.number().int() }),
+  results: z.array(SecurityFindingSchema),
+});
+export type SecurityFindingsResponse = z.infer<typeof SecurityFindingsResponseSchema>;
