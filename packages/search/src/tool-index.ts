@@ -1,6 +1,7 @@
 import type { Logger, UpstreamTool } from '@mcpproxy/contracts';
 import { silentLogger } from '@mcpproxy/contracts';
 import { fieldsOf, TOOL_FIELDS, type ToolField } from './fields.js';
+import { domainWords, relatedWords } from './lexicon.js';
 import { analyze } from './tokenize.js';
 
 /** Default field weights: a word in the tool's name says far more about what it does than one in its prose. */
@@ -45,6 +46,18 @@ export interface ToolIndexOptions {
    * @default true
    */
   prefix?: boolean | undefined;
+  /**
+   * Re-ranking by coverage: each score is multiplied by (matched query words / query words) to this power, so a
+   * tool that answers every word of the query beats one that matches a single rare word many times. 0 turns it off.
+   * @default 0.5
+   */
+  coverage?: number | undefined;
+  /**
+   * Query expansion with related words (WordNet synonyms and derived forms, see `relatedWords`), scored at
+   * {@link RELATED_WEIGHT} of an exact match; `false` turns it off.
+   * @default true
+   */
+  related?: boolean | undefined;
   /** Told at debug level about tool definitions skipped for having no usable name. @default silentLogger */
   logger?: Logger | undefined;
 }
@@ -93,6 +106,17 @@ const PREFIX_WEIGHT = 0.5;
 const PREFIX_MIN = 3;
 /** Most expansions of one query word; past it the shortest (then alphabetically first) are kept. */
 const PREFIX_MAX_EXPANSIONS = 16;
+/** A match through a related word scores this fraction of an exact match. */
+const RELATED_WEIGHT = 0.3;
+/** Expansions held by more tools than this share of the index (and than the floor) are not walked. */
+const EXPANSION_DF_SHARE = 0.05;
+const EXPANSION_DF_FLOOR = 200;
+/** Most WordNet expansions of one query word (those found in the index, most frequent senses first). */
+const RELATED_MAX_EXPANSIONS = 3;
+/** A match through a domain word (see `domainWords`) scores this fraction of an exact match. */
+const DOMAIN_WEIGHT = 0.5;
+/** Query words past this many do not count towards coverage (one bit each in a small integer). */
+const COVERAGE_BITS = 30;
 const SERVER_FIELD = TOOL_FIELDS.indexOf('server');
 /** Bits per field of a packed term frequency: five fields fit a small integer. */
 const TF_BITS = 6;
@@ -126,6 +150,8 @@ export function createToolIndex({
   b = 0.75,
   analyzer = analyze,
   prefix = true,
+  coverage = 0.5,
+  related = true,
   logger = silentLogger,
 }: ToolIndexOptions = {}): ToolIndex {
   const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
@@ -146,6 +172,8 @@ export function createToolIndex({
   let factorStale = true;
   // Query scratch: a score per slot, zeroed again after each query.
   let scores = new Float64Array(64);
+  // Query scratch: per slot, one bit per query word it matched (for the coverage re-ranking).
+  let matched = new Int32Array(64);
 
   function allocSlot(): number {
     const slot = free.pop() ?? slotServer.length;
@@ -167,14 +195,7 @@ export function createToolIndex({
       entry.byServer.delete(server);
       if (entry.byServer.size === 0) {
         terms.delete(term);
-        if (prefix && term.length > PREFIX_MIN) {
-          const key = term.slice(0, PREFIX_MIN);
-          const bucket = buckets.get(key) as string[];
-          const at = bucket.indexOf(term);
-          bucket[at] = bucket[bucket.length - 1] as string;
-          bucket.pop();
-          if (bucket.length === 0) buckets.delete(key);
-        }
+        if (prefix && term.length > PREFIX_MIN) unlist(buckets, term.slice(0, PREFIX_MIN), term);
       }
     }
     for (const slot of shard.slots) {
@@ -232,12 +253,7 @@ export function createToolIndex({
       if (entry === undefined) {
         entry = { df: 0, byServer: new Map() };
         terms.set(word, entry);
-        if (prefix && word.length > PREFIX_MIN) {
-          const key = word.slice(0, PREFIX_MIN);
-          const bucket = buckets.get(key);
-          if (bucket === undefined) buckets.set(key, [word]);
-          else bucket.push(word);
-        }
+        if (prefix && word.length > PREFIX_MIN) enlist(buckets, word.slice(0, PREFIX_MIN), word);
       }
       entry.df += posting.length / 2;
       entry.byServer.set(server, posting);
@@ -250,7 +266,10 @@ export function createToolIndex({
 
   function refreshFactors(): void {
     const slots = slotServer.length;
-    if (scores.length < slots) scores = new Float64Array(Math.max(slots, scores.length * 2));
+    if (scores.length < slots) {
+      scores = new Float64Array(Math.max(slots, scores.length * 2));
+      matched = new Int32Array(scores.length);
+    }
     if (factor.length < slots * F) factor = new Float64Array(Math.max(slots * F, factor.length * 2));
     for (let f = 0; f < F; f++) {
       const total = totalLen[f] as number;
@@ -281,7 +300,7 @@ export function createToolIndex({
     const only = servers === undefined ? undefined : new Set(servers);
     if (factorStale) refreshFactors();
     const touched: number[] = [];
-    const score = (word: string, weight: number): void => {
+    const score = (word: string, weight: number, bit: number): void => {
       const entry = terms.get(word);
       if (entry === undefined) return;
       const idf = weight * Math.log(1 + (live - entry.df + 0.5) / (entry.df + 0.5));
@@ -299,20 +318,51 @@ export function createToolIndex({
           const s = (idf * tf * (k1 + 1)) / (tf + k1);
           if (scores[slot] === 0) touched.push(slot);
           scores[slot] = (scores[slot] as number) + s;
+          matched[slot] = (matched[slot] as number) | bit;
         }
       }
     };
+    const expansionMaxDf = Math.max(EXPANSION_DF_FLOOR, EXPANSION_DF_SHARE * live);
+    let bit = 1;
     for (const word of words) {
-      score(word, 1);
+      // Each indexed term is scored once per query word, at the best weight any kind of match gives it.
+      const expansions = new Map<string, number>();
       if (prefix && word.length >= PREFIX_MIN) {
         const bucket = buckets.get(word.slice(0, PREFIX_MIN));
-        if (bucket === undefined) continue;
-        let longer = bucket.filter((t) => t.length > word.length && t.startsWith(word) && !words.has(t));
+        let longer = bucket?.filter((t) => t.length > word.length && t.startsWith(word) && !words.has(t)) ?? [];
         if (longer.length > PREFIX_MAX_EXPANSIONS) {
           longer.sort((x, y) => x.length - y.length || (x < y ? -1 : 1));
           longer = longer.slice(0, PREFIX_MAX_EXPANSIONS);
         }
-        for (const t of longer) score(t, (PREFIX_WEIGHT * word.length) / t.length);
+        for (const t of longer) expansions.set(t, (PREFIX_WEIGHT * word.length) / t.length);
+      }
+      if (related) {
+        // The most frequent senses come first; past a few, expansions cost posting walks and add mostly noise.
+        let taken = 0;
+        for (const t of relatedWords(word)) {
+          if (taken >= RELATED_MAX_EXPANSIONS) break;
+          if (words.has(t) || !terms.has(t)) continue;
+          taken++;
+          if ((expansions.get(t) ?? 0) < RELATED_WEIGHT) expansions.set(t, RELATED_WEIGHT);
+        }
+        for (const t of domainWords(word)) {
+          if (!words.has(t) && terms.has(t) && (expansions.get(t) ?? 0) < DOMAIN_WEIGHT)
+            expansions.set(t, DOMAIN_WEIGHT);
+        }
+      }
+      score(word, 1, bit);
+      for (const [t, weight] of expansions) {
+        // An expansion held by a large share of a big catalogue cannot tell its tools apart, and its long
+        // postings are the costliest to walk; small catalogues keep every expansion.
+        if ((terms.get(t) as TermEntry).df <= expansionMaxDf) score(t, weight, bit);
+      }
+      if (bit < 1 << COVERAGE_BITS) bit <<= 1;
+    }
+    if (coverage > 0 && words.size > 1) {
+      const counted = Math.min(words.size, COVERAGE_BITS + 1);
+      for (const slot of touched) {
+        const share = popcount(matched[slot] as number) / counted;
+        scores[slot] = (scores[slot] as number) * share ** coverage;
       }
     }
 
@@ -333,7 +383,10 @@ export function createToolIndex({
       tool: slotTool[slot] as string,
       score: scores[slot] as number,
     }));
-    for (const slot of touched) scores[slot] = 0;
+    for (const slot of touched) {
+      scores[slot] = 0;
+      matched[slot] = 0;
+    }
     return hits;
   }
 
@@ -382,4 +435,27 @@ function siftDown(heap: number[], i: number, before: (x: number, y: number) => b
     i = worst;
   }
   heap[i] = item;
+}
+
+/** Adds `term` to the list under `key`. */
+function enlist(lists: Map<string, string[]>, key: string, term: string): void {
+  const list = lists.get(key);
+  if (list === undefined) lists.set(key, [term]);
+  else list.push(term);
+}
+
+/** Removes `term` from the list under `key` (order is not kept), and the list once empty. */
+function unlist(lists: Map<string, string[]>, key: string, term: string): void {
+  const list = lists.get(key) as string[];
+  const at = list.indexOf(term);
+  list[at] = list[list.length - 1] as string;
+  list.pop();
+  if (list.length === 0) lists.delete(key);
+}
+
+/** Number of set bits of a 32-bit integer. */
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

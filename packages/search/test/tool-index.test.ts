@@ -1,7 +1,7 @@
 import type { LogFields, UpstreamTool } from '@mcpproxy/contracts';
 import { silentLogger } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { createToolIndex, MAX_LIMIT, type ToolHit } from '../src/index.js';
+import { createToolIndex, domainWords, MAX_LIMIT, relatedWords, type ToolHit } from '../src/index.js';
 
 const tool = (name: string, description?: string, properties?: Record<string, unknown>): UpstreamTool => ({
   name,
@@ -84,7 +84,8 @@ describe('ranking', () => {
   });
 
   it('reads nested object and array-item properties of the input schema', () => {
-    const index = createToolIndex();
+    // Exact hit lists here and below: related-word expansion would add neighbours the test is not about.
+    const index = createToolIndex({ related: false });
     index.add('memory', [
       tool('create_entities', 'Create entities', {
         entities: {
@@ -114,13 +115,13 @@ describe('ranking', () => {
   });
 
   it('matches exact words only when prefix matching is off', () => {
-    const index = createToolIndex({ prefix: false });
+    const index = createToolIndex({ prefix: false, related: false });
     index.add('a', [tool('gzip', 'Compression of files'), tool('zip', 'Compress files')]);
     expect(ids(index.search('compress'))).toEqual(['a:zip']);
   });
 
   it('ignores a field whose boost is 0', () => {
-    const index = createToolIndex({ boost: { description: 0 } });
+    const index = createToolIndex({ boost: { description: 0 }, related: false });
     index.add('a', [tool('echo', 'Repeats the message'), tool('repeat', 'Says it again')]);
     expect(ids(index.search('repeat'))).toEqual(['a:repeat']);
   });
@@ -130,6 +131,65 @@ describe('ranking', () => {
     index.add('a', [tool('Read_File', 'x')]);
     expect(index.search('read')).toEqual([]);
     expect(ids(index.search('Read_File'))).toEqual(['a:Read_File']);
+  });
+});
+
+describe('related words and coverage', () => {
+  const catalogue = () => [
+    tool('create_directory', 'Create a new directory'),
+    tool('list_issues', 'List issues in a repository'),
+    tool('read_file', 'Read the contents of a file'),
+    ...filler(5),
+  ];
+
+  it('finds a tool through a domain word or a WordNet relation the tool never uses', () => {
+    const index = createToolIndex();
+    index.add('a', catalogue());
+    expect(ids(index.search('make a folder'))[0]).toBe('a:create_directory');
+    expect(ids(index.search('show open tickets'))[0]).toBe('a:list_issues');
+  });
+
+  it('finds nothing through related words when they are turned off', () => {
+    const index = createToolIndex({ related: false });
+    index.add('a', catalogue());
+    expect(ids(index.search('folder'))).toEqual([]);
+    expect(ids(index.search('tickets'))).toEqual([]);
+  });
+
+  it('ranks an exact match above a match through a related word', () => {
+    const index = createToolIndex();
+    index.add('a', [
+      tool('make_folder', 'Make a folder'),
+      tool('create_directory', 'Create a directory'),
+      ...filler(5),
+    ]);
+    expect(ids(index.search('folder'))).toEqual(['a:make_folder', 'a:create_directory']);
+  });
+
+  it('lifts a tool that matches every query word above one that repeats a single rarer word', () => {
+    const catalogue = [
+      tool('zebra_zebra', 'zebra zebra zebra zebra'),
+      tool('fetch_zebra_photo', 'Get a photo'),
+      ...Array.from({ length: 8 }, (_, i) => tool(`photo_${i}`, 'A photo tool')),
+    ];
+    const plain = createToolIndex({ coverage: 0, related: false });
+    const covered = createToolIndex({ related: false });
+    plain.add('a', catalogue);
+    covered.add('a', catalogue);
+    // BM25 alone puts the word repeated four times first; the coverage re-ranking lifts the tool that has both.
+    expect(ids(plain.search('zebra photo')).slice(0, 2)).toEqual(['a:zebra_zebra', 'a:fetch_zebra_photo']);
+    expect(ids(covered.search('zebra photo')).slice(0, 2)).toEqual(['a:fetch_zebra_photo', 'a:zebra_zebra']);
+  });
+});
+
+describe('relatedWords and domainWords', () => {
+  it('relate analysed words (domain words both ways) and know nothing of unknown words', () => {
+    expect(domainWords('folder')).toContain('directory');
+    expect(domainWords('directory')).toContain('folder');
+    expect(relatedWords('remember')).toEqual(expect.arrayContaining(['recall', 'recollection']));
+    expect(relatedWords('folder')).not.toContain('directory'); // what the domain list is for
+    expect(relatedWords('xyzzyplugh')).toEqual([]);
+    expect(domainWords('xyzzyplugh')).toEqual([]);
   });
 });
 
@@ -214,7 +274,7 @@ describe('odd tool definitions', () => {
       { name: 'odd_texts', description: 42, title: { x: 1 }, inputSchema: { properties: { q: { description: 7 } } } },
       { name: 'titled', title: 'Weather Forecast', inputSchema: {} },
     ] as unknown as UpstreamTool[];
-    const index = createToolIndex();
+    const index = createToolIndex({ related: false });
     expect(() => index.add('odd', odd)).not.toThrow();
     expect(index.size()).toBe(odd.length);
     expect(ids(index.search('description'))).toEqual(['odd:no_description']);

@@ -1,0 +1,36 @@
+// `pnpm tsx bench/quality.ts`: retrieval quality only, fast, for tuning. Prints the misses of the in-repo set and of
+// the dev set, and only the aggregates of the frozen set (its per-query results are not for designing against).
+import { createToolIndex, type ToolIndexOptions } from '../src/index.js';
+import { loadDevQueries } from './dev.js';
+import { evaluate, loadEvalQueries, loadReferenceTools } from './eval.js';
+import { evaluateGraded, loadFrozenQueries, loadFrozenTools } from './frozen.js';
+
+const f3 = (x: number) => x.toFixed(3);
+function rankerOf(servers: readonly { server: string; tools: never[] | unknown[] }[], options?: ToolIndexOptions) {
+  const index = createToolIndex(options);
+  for (const s of servers) index.add(s.server, s.tools as never);
+  return (query: string) => index.search(query, { limit: 100 }).map((h) => `${h.server}:${h.tool}`);
+}
+const old = evaluate(loadEvalQueries(), rankerOf(loadReferenceTools()));
+console.log(`in-repo: R@1 ${f3(old.recallAt1)} R@5 ${f3(old.recallAt5)} MRR ${f3(old.mrr)}`);
+const verbose = process.argv.includes('-v');
+if (verbose) for (const m of old.misses) console.log(`  miss ${m.rank} ${m.query} → ${m.top.join(' ')}`);
+const tools = loadFrozenTools();
+const rank = rankerOf(tools);
+const dev = loadDevQueries();
+const d = evaluateGraded(dev, rank);
+console.log(
+  `dev (${dev.length}): R@5 ${f3(d.recallAt5)} lenient ${f3(d.lenientRecallAt5)} MRR ${f3(d.mrr)} nDCG@5 ${f3(d.ndcgAt5)}`,
+);
+if (verbose)
+  for (const q of dev) {
+    const ranked = rank(q.query);
+    const at = ranked.findIndex((id) => q.relevant[id] === 2);
+    if (at < 0 || at >= 3) console.log(`  dev ${at < 0 ? '—' : at + 1} ${q.query} → ${ranked.slice(0, 3).join(' ')}`);
+  }
+if (process.argv.includes('--frozen')) {
+  const fr = evaluateGraded(loadFrozenQueries(), rank);
+  console.log(
+    `frozen: R@5 ${f3(fr.recallAt5)} lenient ${f3(fr.lenientRecallAt5)} MRR ${f3(fr.mrr)} nDCG@5 ${f3(fr.ndcgAt5)}`,
+  );
+}
