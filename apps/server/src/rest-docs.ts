@@ -25,7 +25,11 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
     "the `Host` header does not name this server, or the `Origin` is neither the server's own nor in `allowed_origins`",
   READ_ONLY: '`read_only_mode` is on and the operation would change the config',
   MANAGEMENT_DISABLED:
-    '`disable_management` is on; or an agent (MCP) tried an operation only a person may do (unquarantine, approve tools, change `enabled_tools`/`disabled_tools`)',
+    '`disable_management` is on; this build also answers with it when an agent (MCP) tries an operation only a person may do (see `HUMAN_ONLY`)',
+  HUMAN_ONLY:
+    'an operation only a person may do (unquarantine, approve tools, change `enabled_tools`/`disabled_tools`) was tried by an agent over MCP',
+  TOOL_BLOCKED:
+    'the tool is `pending`, `changed` or flagged by the tool scanner and needs a person\'s approval (this build answers calls to unapproved tools with `CONFLICT`)',
   NOT_FOUND:
     'no such server, tool or route; a tool filtered out by `enabled_tools`/`disabled_tools`; a route whose feature is off',
   CONFLICT:

@@ -211,7 +211,7 @@ const EventsSchema = z.strictObject({
   permessage_deflate: z.boolean().default(false),
 });
 
-/** The tool scanner (DESIGN §4): on by default; `block_on: "none"` reports findings without blocking. */
+/** The tool scanner (docs/security.md): on by default; `block_on: "none"` reports findings without blocking. */
 const SecuritySchema = z.strictObject({
   scanner: z.boolean().default(true),
   block_on: z.enum(['hard', 'none']).default('hard'),

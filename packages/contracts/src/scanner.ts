@@ -89,7 +89,7 @@ export type ToolScanResult = z.infer<typeof ToolScanResultSchema>;
 export const SecurityFindingSchema = ToolScanResultSchema.extend({
   /** The pinning hash the scan judged. */
   hash: z.string(),
-  /** `pending`, `changed` or `approved` (see DESIGN §4). */
+  /** `pending`, `changed` or `approved` (see docs/security.md). */
   approval: z.enum(['approved', 'pending', 'changed']).optional(),
   /** A person approved this definition despite a blocking finding. */
   overridden: z.boolean(),
