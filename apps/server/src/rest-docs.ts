@@ -29,7 +29,7 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   HUMAN_ONLY:
     'an operation only a person may do (unquarantine, approve tools, change `enabled_tools`/`disabled_tools`) was tried by an agent over MCP',
   TOOL_BLOCKED:
-    'the tool is `pending`, `changed` or flagged by the tool scanner and needs a person\'s approval (this build answers calls to unapproved tools with `CONFLICT`)',
+    "the tool is `pending`, `changed` or flagged by the tool scanner and needs a person's approval (this build answers calls to unapproved tools with `CONFLICT`)",
   NOT_FOUND:
     'no such server, tool or route; a tool filtered out by `enabled_tools`/`disabled_tools`; a route whose feature is off',
   CONFLICT:
