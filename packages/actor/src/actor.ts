@@ -10,6 +10,7 @@ import {
   type CircuitState,
   type Clock,
   type Logger,
+  type ScanFinding,
   type ServerConfig,
   type ServerSummary,
   silentLogger,
@@ -27,7 +28,7 @@ import { type ApprovalChange, type ListingChanges, ToolCatalog } from './catalog
 import { CircuitBreaker } from './circuit.js';
 import { bounded, Deadlines } from './deadline.js';
 import { ActorError } from './errors.js';
-import { HealthRecord, ReadySchedule } from './health.js';
+import { HealthRecord, ReadySchedule, type ReadyScheduleHost } from './health.js';
 import {
   configInput,
   type LifecycleEffect,
@@ -68,7 +69,7 @@ export function createServerActor(name: string, options: ServerActorOptions): Se
  * the effects `transition()` answers. The policies it wires: {@link RetryPolicy}, {@link CircuitBreaker},
  * {@link ToolCatalog}, {@link ReadySchedule} and {@link HealthRecord}.
  */
-class Actor implements ServerActor {
+class Actor implements ServerActor, AttemptResults, ReadyScheduleHost {
   readonly name: string;
   private readonly connector: UpstreamConnector;
   private readonly bus: EventBus;
@@ -108,6 +109,7 @@ class Actor implements ServerActor {
       clock = systemClock,
       logger = silentLogger,
       approvals = createMemoryApprovals(),
+      assess,
       random = Math.random,
       mailboxLimit = 256,
     }: ServerActorOptions,
@@ -122,7 +124,7 @@ class Actor implements ServerActor {
     this.server = config.server;
     this.settings = config.settings ?? DEFAULT_ACTOR_SETTINGS;
     this.retry = new RetryPolicy({ clock, random, settings: this.settings.retry });
-    this.catalog = new ToolCatalog({ server: name, approvals });
+    this.catalog = new ToolCatalog({ server: name, approvals, assess });
     this.applyServerFields(config.server);
     this.state = this.resting() ?? 'idle';
     this.refresh();
@@ -224,6 +226,17 @@ class Actor implements ServerActor {
   approveTools(names?: readonly string[]): Promise<string[]> {
     return this.mailbox.enqueue(() => {
       const changes = this.catalog.approve(names);
+      if (changes.length > 0) {
+        this.refresh();
+        this.publishApprovals(changes);
+      }
+      return changes.map((c) => c.tool);
+    });
+  }
+
+  holdTools(findings: ReadonlyMap<string, readonly ScanFinding[]>): Promise<string[]> {
+    return this.mailbox.enqueue(() => {
+      const changes = this.catalog.hold(findings);
       if (changes.length > 0) {
         this.refresh();
         this.publishApprovals(changes);
@@ -373,20 +386,21 @@ class Actor implements ServerActor {
     this.attempt = attempt;
     this.enter('connecting', reason);
     const { connector, server } = this;
-    attempt.run(
-      { connector, server, timeoutMs: server.init_timeout ?? this.settings.init_timeout },
-      this.attemptResults(),
-    );
+    attempt.run({ connector, server, timeoutMs: server.init_timeout ?? this.settings.init_timeout }, this);
     return attempt;
   }
 
-  /** Where connect results go: into the mailbox, as steps. */
-  private attemptResults(): AttemptResults {
-    return {
-      connected: (attempt, conn) => this.internal(() => this.connected(attempt, conn)),
-      failed: (attempt, message, code, reason) =>
-        this.internal(() => this.connectFailed(attempt, message, code, reason)),
-    };
+  /**
+   * {@link AttemptResults}: a connect result goes into the mailbox as a step. Not part of {@link ServerActor}; the
+   * actor is its own listener so a pending connect costs no extra closures (see bench/run.ts, heap).
+   */
+  connected(attempt: Attempt, conn: UpstreamConnection): void {
+    this.internal(() => this.takeConnection(attempt, conn));
+  }
+
+  /** {@link AttemptResults}: see {@link connected}. */
+  failed(attempt: Attempt, message: string, code: ActorFailureCode, reason: 'connect_failed' | 'init_timeout'): void {
+    this.internal(() => this.takeFailure(attempt, message, code, reason));
   }
 
   /** Marks the current attempt finished; true when this call is the one that settled it. */
@@ -396,7 +410,7 @@ class Actor implements ServerActor {
     return true;
   }
 
-  private connected(attempt: Attempt, conn: UpstreamConnection): Waitable {
+  private takeConnection(attempt: Attempt, conn: UpstreamConnection): Waitable {
     // Aborted or timed out while the connector was still finishing: this connection is nobody's.
     if (!this.settle(attempt)) {
       this.closings.close(conn);
@@ -405,7 +419,7 @@ class Actor implements ServerActor {
     return settleAfter(this.dispatch({ type: 'connected' }, { conn, attempt }), attempt);
   }
 
-  private connectFailed(
+  private takeFailure(
     attempt: Attempt,
     message: string,
     code: ActorFailureCode,
@@ -507,7 +521,8 @@ class Actor implements ServerActor {
     );
   }
 
-  private ping(): void {
+  /** {@link ReadyScheduleHost}: the ping timer fired. Not part of {@link ServerActor}. */
+  pingDue(): void {
     const conn = this.conn;
     if (!conn) return;
     const interval = this.server.health_check_interval ?? this.settings.health_check_interval;
@@ -539,6 +554,12 @@ class Actor implements ServerActor {
             ),
           ),
       );
+  }
+
+  /** {@link ReadyScheduleHost}: the discovery timer fired; the listing runs as a step. Not part of {@link ServerActor}. */
+  relistDue(): void {
+    const conn = this.conn;
+    this.internal(() => this.relist(conn));
   }
 
   private relist(conn: UpstreamConnection | undefined): void {
@@ -586,7 +607,14 @@ class Actor implements ServerActor {
       this.bus.publish({
         type: 'tool_quarantine_changed',
         server: this.name,
-        data: { tool: c.tool, from: c.from, to: c.to, summary: this.summary },
+        data: {
+          tool: c.tool,
+          from: c.from,
+          to: c.to,
+          reason: c.reason,
+          ...(c.findings ? { findings: [...c.findings] } : {}),
+          summary: this.summary,
+        },
       });
     }
   }
@@ -632,14 +660,7 @@ class Actor implements ServerActor {
   }
 
   private schedule(): ReadySchedule {
-    this.schedulePart ??= new ReadySchedule({
-      clock: this.clock,
-      onPing: () => this.ping(),
-      onRelist: () => {
-        const conn = this.conn;
-        this.internal(() => this.relist(conn));
-      },
-    });
+    this.schedulePart ??= new ReadySchedule({ clock: this.clock, host: this });
     return this.schedulePart;
   }
 

@@ -57,10 +57,16 @@ export class ToolCalls {
       throw this.reject(tool, 'TOOL_DISABLED', `tool "${tool}" of server "${name}" is disabled by config`);
     }
     if (approval !== 'approved') {
+      const flagged = catalog.flagged(tool);
+      const why = flagged
+        ? `blocked by the tool scanner (${[...new Set(flagged.map((f) => `${f.check}: ${f.threat}`))].join(', ') || 'flagged'})`
+        : approval === 'changed'
+          ? 'changed since it was approved'
+          : 'pending (new, not approved yet)';
       throw this.reject(
         tool,
         'TOOL_NOT_APPROVED',
-        `tool "${tool}" of server "${name}" is ${approval} and must be approved before it can be called`,
+        `tool "${tool}" of server "${name}" is ${why} and must be approved by a person before it can be called`,
       );
     }
     const permit = circuit.admit();

@@ -1,4 +1,4 @@
-import type { ServerConfig, ToolApprovalState, ToolInfo, UpstreamTool } from '@mcpproxy/contracts';
+import type { ScanFinding, ServerConfig, ToolApprovalState, ToolInfo, UpstreamTool } from '@mcpproxy/contracts';
 import type { ApprovalsStore } from './approvals.js';
 import { ActorError } from './errors.js';
 import { toolHash } from './hash.js';
@@ -13,13 +13,22 @@ export type ToolVerdict = 'allow' | 'block';
  * Judges a tool the catalog would otherwise approve on its own (a tool of the first listing, which becomes the
  * baseline). Synchronous, like the listing it is part of. Tools a person approved (pinned hashes) are not asked.
  */
-export type ToolAssessor = (tool: UpstreamTool, context: { server: string; hash: string }) => ToolVerdict;
+export type ToolAssessor = (tool: UpstreamTool, context: { server: string; hash: string }) => ToolAssessment;
+
+/** A verdict, with the findings behind a `block` (carried on the `tool_quarantine_changed` event it causes). */
+export type ToolAssessment = ToolVerdict | { verdict: ToolVerdict; findings?: readonly ScanFinding[] | undefined };
+
+/** Why a tool's approval state changed: its pin (new or changed definition), the scanner, or a person. */
+export type ApprovalReason = 'pin' | 'scan' | 'approval';
 
 /** One tool whose approval state changed. */
 export interface ApprovalChange {
   tool: string;
   from: ToolApprovalState | null;
   to: ToolApprovalState;
+  reason: ApprovalReason;
+  /** With `reason: 'scan'`: the findings that hold the tool. */
+  findings?: readonly ScanFinding[] | undefined;
 }
 
 /** What a listing changed against the previous one. */
@@ -46,6 +55,8 @@ interface ToolEntry {
   approvedHash: string | undefined;
   /** For a changed tool: the approved definition, when this actor listed it (kept in memory only). */
   approvedTool: UpstreamTool | undefined;
+  /** The scanner's findings that hold this tool `pending` (until a person approves it). */
+  flagged?: readonly ScanFinding[] | undefined;
 }
 
 const allowAll: ToolAssessor = () => 'allow';
@@ -106,6 +117,11 @@ export class ToolCatalog {
     this.callableCache = undefined;
   }
 
+  /** The scanner's findings that hold a listed tool `pending`; `undefined` when none do. */
+  flagged(name: string): readonly ScanFinding[] | undefined {
+    return this.entries.get(name)?.flagged;
+  }
+
   /** Whether the filters let `tool` through. */
   allowed(tool: string): boolean {
     if (this.allow) return this.allow.has(tool);
@@ -150,10 +166,16 @@ export class ToolCatalog {
       let approval: ToolApprovalState = 'approved';
       let approvedHash: string | undefined;
       let approvedTool: UpstreamTool | undefined;
+      let flagged: readonly ScanFinding[] | undefined;
       const before = prev.get(tool.name);
       if (baseline) {
-        if (this.assess(tool, { server: this.server, hash }) === 'allow') baseline.set(tool.name, hash);
-        else approval = 'pending';
+        const assessed = this.assess(tool, { server: this.server, hash });
+        const verdict = typeof assessed === 'string' ? assessed : assessed.verdict;
+        if (verdict === 'allow') baseline.set(tool.name, hash);
+        else {
+          approval = 'pending';
+          flagged = typeof assessed === 'string' ? [] : (assessed.findings ?? []);
+        }
       } else {
         const pinned = stored?.get(tool.name);
         if (pinned === undefined) approval = 'pending';
@@ -165,13 +187,19 @@ export class ToolCatalog {
             before?.hash === pinned ? before.tool : before?.approvedHash === pinned ? before.approvedTool : undefined;
         }
       }
-      next.set(tool.name, { tool, hash, approval, approvedHash, approvedTool });
+      // A tool the scanner held keeps its findings while its definition and state stay the same.
+      if (!flagged && before?.flagged && before.hash === hash && approval === 'pending') flagged = before.flagged;
+      next.set(tool.name, { tool, hash, approval, approvedHash, approvedTool, flagged });
       if (!before) {
         if (this.listed) added.push(tool.name);
       } else if (before.hash !== hash) changed.push(tool.name);
       const from = before?.approval ?? null;
       if (from !== approval && !(from === null && approval === 'approved')) {
-        approvals.push({ tool: tool.name, from, to: approval });
+        approvals.push(
+          flagged
+            ? { tool: tool.name, from, to: approval, reason: 'scan', findings: flagged }
+            : { tool: tool.name, from, to: approval, reason: 'pin' },
+        );
       }
     }
     const removed = [...prev.keys()].filter((n) => !next.has(n));
@@ -202,14 +230,36 @@ export class ToolCatalog {
       if (!e) continue;
       stored.set(n, e.hash);
       if (e.approval !== 'approved') {
-        changes.push({ tool: n, from: e.approval, to: 'approved' });
+        changes.push({ tool: n, from: e.approval, to: 'approved', reason: 'approval' });
         e.approval = 'approved';
         e.approvedHash = undefined;
         e.approvedTool = undefined;
+        e.flagged = undefined;
       }
     }
     this.approvals.set(this.server, stored);
     if (changes.length > 0) this.recount();
+    return changes;
+  }
+
+  /**
+   * Holds approved tools `pending` on the scanner's word (a rescan found what blocks them): their approved hashes
+   * are dropped, so only a person's approval lets them back. Tools not listed or not approved are skipped.
+   */
+  hold(findings: ReadonlyMap<string, readonly ScanFinding[]>): ApprovalChange[] {
+    const stored = new Map(this.approvals.get(this.server) ?? []);
+    const changes: ApprovalChange[] = [];
+    for (const [n, f] of findings) {
+      const e = this.entries.get(n);
+      if (!e || e.approval !== 'approved') continue;
+      stored.delete(n);
+      e.approval = 'pending';
+      e.flagged = f;
+      changes.push({ tool: n, from: 'approved', to: 'pending', reason: 'scan', findings: f });
+    }
+    if (changes.length === 0) return changes;
+    this.approvals.set(this.server, stored);
+    this.recount();
     return changes;
   }
 

@@ -1,13 +1,19 @@
 import type { Clock } from '@mcpproxy/contracts';
 import type { ActorFailureCode, ActorHealth } from './types.js';
 
+/** Who hears the schedule's timers (the actor). */
+export interface ReadyScheduleHost {
+  /** A ping is due (the actor pings and reports back with {@link ReadySchedule.pinged}). */
+  pingDue(): void;
+  /** A re-listing is due (the actor lists and reports back with {@link ReadySchedule.relisted}). */
+  relistDue(): void;
+}
+
 export interface ReadyScheduleOptions {
   /** Time source of both timers. */
   clock: Clock;
-  /** A ping is due (the actor pings and reports back with {@link ReadySchedule.pinged}). */
-  onPing: () => void;
-  /** A re-listing is due (the actor lists and reports back with {@link ReadySchedule.relisted}). */
-  onRelist: () => void;
+  /** Hears the timers; an object rather than two callbacks, so a ready actor costs no extra closures. */
+  host: ReadyScheduleHost;
 }
 
 /**
@@ -22,10 +28,12 @@ export class ReadySchedule {
   private discoveryInterval = 0;
   private relisting = false;
   private relistAgain = false;
-  private readonly options: ReadyScheduleOptions;
+  private readonly clock: Clock;
+  private readonly host: ReadyScheduleHost;
 
-  constructor(options: ReadyScheduleOptions) {
-    this.options = options;
+  constructor({ clock, host }: ReadyScheduleOptions) {
+    this.clock = clock;
+    this.host = host;
   }
 
   /** Arms both timers with these intervals (ms; zero or less = off), replacing running ones. */
@@ -39,7 +47,7 @@ export class ReadySchedule {
 
   /** Clears both timers and forgets a re-listing under way. */
   stop(): void {
-    const { clock } = this.options;
+    const { clock } = this;
     clock.clearTimeout(this.pingTimer);
     this.pingTimer = undefined;
     clock.clearTimeout(this.discoveryTimer);
@@ -63,7 +71,7 @@ export class ReadySchedule {
       return false;
     }
     this.relisting = true;
-    this.options.clock.clearTimeout(this.discoveryTimer);
+    this.clock.clearTimeout(this.discoveryTimer);
     this.discoveryTimer = undefined;
     return true;
   }
@@ -82,20 +90,20 @@ export class ReadySchedule {
   private armPing(): void {
     this.pingTimer = this.arm(this.pingInterval, () => {
       this.pingTimer = undefined;
-      this.options.onPing();
+      this.host.pingDue();
     });
   }
 
   private armDiscovery(): void {
     this.discoveryTimer = this.arm(this.discoveryInterval, () => {
       this.discoveryTimer = undefined;
-      this.options.onRelist();
+      this.host.relistDue();
     });
   }
 
   /** A timer of `interval` ms, or none when the interval is zero or less (off). */
   private arm(interval: number, fire: () => void): ReturnType<Clock['setTimeout']> | undefined {
-    return interval > 0 ? this.options.clock.setTimeout(fire, interval) : undefined;
+    return interval > 0 ? this.clock.setTimeout(fire, interval) : undefined;
   }
 }
 

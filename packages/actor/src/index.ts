@@ -1,6 +1,7 @@
 export { createServerActor } from './actor.js';
 export type { ApprovalsStore } from './approvals.js';
 export { createMemoryApprovals } from './approvals.js';
+export type { ApprovalReason, ToolAssessment, ToolAssessor, ToolVerdict } from './catalog.js';
 export type { ReconcileReport } from './changes.js';
 export { configChanges } from './changes.js';
 export type { ActorErrorCode } from './errors.js';

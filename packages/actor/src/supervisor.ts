@@ -12,6 +12,7 @@ import {
 import type { EventBus } from '@mcpproxy/events';
 import { createServerActor } from './actor.js';
 import { type ApprovalsStore, createMemoryApprovals } from './approvals.js';
+import type { ToolAssessor } from './catalog.js';
 import { configChanges, type ReconcileReport } from './changes.js';
 import { type ActorSettings, actorSettings, sameSettings } from './settings.js';
 import type { ServerActor } from './types.js';
@@ -37,6 +38,8 @@ export interface SupervisorOptions {
   logger?: Logger | undefined;
   /** Approved tool hashes, shared by all actors. @default in-memory */
   approvals?: ApprovalsStore | undefined;
+  /** Judges the tools of each server's first listing (the tool scanner), handed to every actor. @default allow all */
+  assess?: ToolAssessor | undefined;
   /** Backoff jitter source handed to every actor. @default Math.random */
   random?: (() => number) | undefined;
 }
@@ -89,6 +92,7 @@ export function createSupervisor({
   clock = systemClock,
   logger = silentLogger,
   approvals = createMemoryApprovals(),
+  assess,
   random = Math.random,
 }: SupervisorOptions): Supervisor {
   const entries = new Map<string, Entry>();
@@ -118,6 +122,7 @@ export function createSupervisor({
       clock,
       logger,
       approvals,
+      assess,
       random,
     });
     entries.set(server.name, { actor, server });

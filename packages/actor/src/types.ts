@@ -1,6 +1,7 @@
 import type {
   Clock,
   Logger,
+  ScanFinding,
   ServerSummary,
   ToolInfo,
   UpstreamCallResult,
@@ -11,6 +12,7 @@ import type {
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { ApprovalsStore } from './approvals.js';
+import type { ToolAssessor } from './catalog.js';
 import type { ActorConfig } from './settings.js';
 
 /** A command for the actor's mailbox. */
@@ -61,6 +63,11 @@ export interface ServerActorOptions {
   logger?: Logger | undefined;
   /** Approved tool hashes; share one store between actors and persist it to keep pins across restarts. @default in-memory */
   approvals?: ApprovalsStore | undefined;
+  /**
+   * Judges the tools of a server's first listing before they become its baseline (the tool scanner plugs in here);
+   * a `block` holds the tool `pending` until a person approves it. @default every tool allowed
+   */
+  assess?: ToolAssessor | undefined;
   /** Source of backoff jitter, in [0, 1). @default Math.random */
   random?: (() => number) | undefined;
   /** Commands that may wait in the mailbox; past it a command rejects with `BUSY`. @default 256 */
@@ -146,6 +153,11 @@ export interface ServerActor {
    * `TOOL_NOT_FOUND` (approving nothing) when a name is not in the last listing.
    */
   approveTools(names?: readonly string[]): Promise<string[]>;
+  /**
+   * Holds approved tools `pending` on the scanner's findings (a rescan found what blocks them), dropping their
+   * approved hashes and publishing `tool_quarantine_changed` with `reason: "scan"`. Resolves with the names held.
+   */
+  holdTools(findings: ReadonlyMap<string, readonly ScanFinding[]>): Promise<string[]>;
   /** Every tool of the last listing with its hash and approval state. Frozen; the same array until it changes. */
   tools(): readonly ToolInfo[];
   /** Tools of the last listing that are approved and pass `enabled_tools` / `disabled_tools`. Frozen. */

@@ -118,7 +118,7 @@ describe('ServerActor.callTool', () => {
       NOT_READY: 'UPSTREAM_UNAVAILABLE',
       CIRCUIT_OPEN: 'CIRCUIT_OPEN',
       TOOL_NOT_FOUND: 'NOT_FOUND',
-      TOOL_NOT_APPROVED: 'CONFLICT',
+      TOOL_NOT_APPROVED: 'TOOL_BLOCKED',
       CALL_TIMEOUT: 'UPSTREAM_TIMEOUT',
     });
   });

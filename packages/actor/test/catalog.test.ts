@@ -1,4 +1,4 @@
-import type { UpstreamTool } from '@mcpproxy/contracts';
+import type { ScanFinding, UpstreamTool } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
 import { createMemoryApprovals } from '../src/approvals.js';
 import { type ToolAssessor, ToolCatalog } from '../src/catalog.js';
@@ -10,6 +10,15 @@ const tool = (name: string, description = `${name} tool`): UpstreamTool => ({
   description,
   inputSchema: { type: 'object' },
 });
+
+const finding: ScanFinding = {
+  check: 'directive',
+  tier: 'hard',
+  threat: 'secret_access',
+  confidence: 0.9,
+  evidence: 'read ~/.ssh/id_rsa',
+  path: 'description',
+};
 
 function setup(assess?: ToolAssessor) {
   const approvals = createMemoryApprovals();
@@ -37,8 +46,8 @@ describe('ToolCatalog', () => {
     expect(changes.added).toEqual(['n']);
     expect(changes.changed).toEqual(['a']);
     expect(changes.approvals).toEqual([
-      { tool: 'a', from: 'approved', to: 'changed' },
-      { tool: 'n', from: null, to: 'pending' },
+      { tool: 'a', from: 'approved', to: 'changed', reason: 'pin' },
+      { tool: 'n', from: null, to: 'pending', reason: 'pin' },
     ]);
     expect([catalog.pending, catalog.changed]).toEqual([1, 1]);
     const a = catalog.tools().find((t) => t.name === 'a');
@@ -96,16 +105,42 @@ describe('ToolCatalog', () => {
     const seen: string[] = [];
     const { approvals, catalog } = setup((t, { server, hash }) => {
       seen.push(`${server}:${t.name}:${hash === toolHash(t)}`);
-      return t.name === 'evil' ? 'block' : 'allow';
+      return t.name === 'evil' ? { verdict: 'block', findings: [finding] } : 'allow';
     });
     const changes = catalog.applyListing([tool('good'), tool('evil')]);
     expect(seen).toEqual(['s:good:true', 's:evil:true']);
-    expect(changes.approvals).toEqual([{ tool: 'evil', from: null, to: 'pending' }]);
+    expect(changes.approvals).toEqual([
+      { tool: 'evil', from: null, to: 'pending', reason: 'scan', findings: [finding] },
+    ]);
+    expect(catalog.flagged('evil')).toEqual([finding]);
+    // Re-listed unchanged, it stays held with its findings.
+    catalog.applyListing([tool('good'), tool('evil')]);
+    expect(catalog.flagged('evil')).toEqual([finding]);
     expect(catalog.callable().map((t) => t.name)).toEqual(['good']);
     expect(approvals.get('s')?.has('evil')).toBe(false);
     catalog.approve(['evil']);
     catalog.applyListing([tool('good'), tool('evil')]);
     expect(catalog.callable().map((t) => t.name)).toEqual(['good', 'evil']);
     expect(seen).toHaveLength(2);
+    expect(catalog.flagged('evil')).toBeUndefined();
+  });
+
+  it('holds an approved tool pending on a rescan finding and drops its approved hash', () => {
+    const { approvals, catalog } = setup();
+    catalog.applyListing([tool('a'), tool('b')]);
+    const changes = catalog.hold(
+      new Map([
+        ['a', [finding]],
+        ['missing', [finding]],
+      ]),
+    );
+    expect(changes).toEqual([{ tool: 'a', from: 'approved', to: 'pending', reason: 'scan', findings: [finding] }]);
+    expect(catalog.callable().map((t) => t.name)).toEqual(['b']);
+    expect(approvals.get('s')?.has('a')).toBe(false);
+    expect(catalog.pending).toBe(1);
+    // Held again: nothing more changes.
+    expect(catalog.hold(new Map([['a', [finding]]]))).toEqual([]);
+    expect(catalog.approve(['a'])).toEqual([{ tool: 'a', from: 'pending', to: 'approved', reason: 'approval' }]);
+    expect(catalog.callable().map((t) => t.name)).toEqual(['a', 'b']);
   });
 });
