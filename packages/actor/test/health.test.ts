@@ -5,7 +5,8 @@ import { HealthRecord, ReadySchedule } from '../src/health.js';
 function setup() {
   const clock = createFakeClock();
   const calls = { ping: 0, relist: 0 };
-  const schedule = new ReadySchedule({ clock, onPing: () => calls.ping++, onRelist: () => calls.relist++ });
+  const host = { pingDue: () => calls.ping++, relistDue: () => calls.relist++ };
+  const schedule = new ReadySchedule({ clock, host });
   return { clock, calls, schedule };
 }
 
