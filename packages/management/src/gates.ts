@@ -30,7 +30,7 @@ export function createGates(core: Core): Gates {
     if (core.closed) throw new ManagementError('INTERNAL', 'the management service is closed');
     if (OPERATION_RULES[operation].humanOnly && caller.source === 'mcp') {
       throw new ManagementError(
-        'MANAGEMENT_DISABLED',
+        'HUMAN_ONLY',
         `${HUMAN_ONLY_WORDS[operation] ?? operation} is human-only: use the REST API, the CLI or the dashboard`,
       );
     }

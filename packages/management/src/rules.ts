@@ -24,7 +24,7 @@ export type OperationGate = 'config' | 'management';
 export interface OperationRule {
   /** The gate it passes before anything else happens. */
   readonly gate: OperationGate;
-  /** Refused for `source: 'mcp'` callers (agents) with `MANAGEMENT_DISABLED`. */
+  /** Refused for `source: 'mcp'` callers (agents) with `HUMAN_ONLY`. */
   readonly humanOnly: boolean;
 }
 

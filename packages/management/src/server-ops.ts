@@ -128,14 +128,14 @@ export function createServerOps(core: Core, { run }: Gates): ServerOps {
           if (caller.source === 'mcp') {
             if (current.quarantined && !next.quarantined) {
               throw new ManagementError(
-                'MANAGEMENT_DISABLED',
+                'HUMAN_ONLY',
                 'unquarantining a server is human-only: use the REST API, the CLI or the dashboard',
               );
             }
             // A person's tool filter stands: an agent lifting it would call what a person blocked.
             if (FILTER_FIELDS.some((f) => !jsonEqual(current[f], next[f]))) {
               throw new ManagementError(
-                'MANAGEMENT_DISABLED',
+                'HUMAN_ONLY',
                 'changing a server\'s "enabled_tools" / "disabled_tools" is human-only: use the REST API, the CLI or the dashboard',
               );
             }

@@ -22,7 +22,7 @@ import type { OperationName } from './rules.js';
 
 /**
  * Who asks. Gates are the same for everyone; `unquarantineServer` and `approveTools` are human-only, so a
- * caller with `source: 'mcp'` (an agent) is refused with `MANAGEMENT_DISABLED` (403), adds from MCP are always
+ * caller with `source: 'mcp'` (an agent) is refused with `HUMAN_ONLY` (403), adds from MCP are always
  * quarantined, and an MCP update that changes how a server is started or reached puts it back in quarantine.
  * Every other source counts as a person.
  */

@@ -104,7 +104,7 @@ describe('callTool', () => {
     expect(s.events.of('tool_called')).toEqual([]);
   });
 
-  it('refuses a server that is not ready (UPSTREAM_UNAVAILABLE) and a pending tool (CONFLICT), both as rejected', async () => {
+  it('refuses a server that is not ready (UPSTREAM_UNAVAILABLE) and a pending tool (TOOL_BLOCKED), both as rejected', async () => {
     await using s = await createStack({
       file: {
         mcpServers: [
@@ -118,7 +118,7 @@ describe('callTool', () => {
     const pending = s.events.next('tool_quarantine_changed', (e) => e.data.to === 'pending');
     s.connector.last('a').changeTools([...defaultTools, { name: 'fresh', inputSchema: { type: 'object' } }]);
     await pending;
-    expect(await codeOf(s.mgmt.callTool('a:fresh', {}))).toBe('CONFLICT');
+    expect(await codeOf(s.mgmt.callTool('a:fresh', {}))).toBe('TOOL_BLOCKED');
     expect(s.events.of('tool_called').map((e) => `${e.server}:${e.data.tool}:${e.data.status}`)).toEqual([
       'off:echo:rejected',
       'a:fresh:rejected',

@@ -102,7 +102,7 @@ describe('gates', () => {
     expect(s.mgmt.allowed('approveTools', agent)).toBe(false);
     expect(s.mgmt.allowed('unquarantineServer', human)).toBe(true);
     expect(s.mgmt.allowed('restartServer', agent)).toBe(true);
-    expect(await codeOf(s.mgmt.approveTools('a', undefined, agent))).toBe('MANAGEMENT_DISABLED');
+    expect(await codeOf(s.mgmt.approveTools('a', undefined, agent))).toBe('HUMAN_ONLY');
     expect(await codeOf(s.mgmt.restartServer('a', agent))).toBe('ok');
   });
 

@@ -44,11 +44,11 @@ describe('adding servers and quarantine', () => {
     expect(s.events.of('server_config_changed', 'gh').map((e) => e.data.change)).toEqual(['added', 'unquarantined']);
   });
 
-  it('refuses unquarantine from an agent with MANAGEMENT_DISABLED and leaves the file untouched', async () => {
+  it('refuses unquarantine from an agent with HUMAN_ONLY and leaves the file untouched', async () => {
     await using s = await createStack({ file: { mcpServers: [{ name: 'gh', command: 'gh-mcp', quarantined: true }] } });
     const before = s.file();
     const error = await refusal(s.mgmt.unquarantineServer('gh', agent));
-    expect(error.code).toBe('MANAGEMENT_DISABLED');
+    expect(error.code).toBe('HUMAN_ONLY');
     expect(error.status).toBe(403);
     expect(error.message).toMatch(/human-only/);
     expect(s.file()).toBe(before);
@@ -185,11 +185,11 @@ describe('updating and removing servers', () => {
     await s.reach('a', 'ready');
     const before = s.file();
     const error = await refusal(s.mgmt.updateServer('a', { disabled_tools: null } as never, agent));
-    expect(error.code).toBe('MANAGEMENT_DISABLED');
+    expect(error.code).toBe('HUMAN_ONLY');
     expect(
       (await refusal(s.mgmt.updateServer('a', { disabled_tools: null, enabled_tools: ['crash'] } as never, agent)))
         .code,
-    ).toBe('MANAGEMENT_DISABLED');
+    ).toBe('HUMAN_ONLY');
     expect(s.file()).toBe(before);
     await s.mgmt.updateServer('a', { disabled_tools: [] }, human);
     expect(s.json().mcpServers[0]).toMatchObject({ disabled_tools: [] });
@@ -199,9 +199,9 @@ describe('updating and removing servers', () => {
     await using s = await createStack({ file: { mcpServers: [{ name: 'q', command: 'q-mcp', quarantined: true }] } });
     const before = s.file();
     const error = await refusal(s.mgmt.updateServer('q', { quarantined: false }, agent));
-    expect(error.code).toBe('MANAGEMENT_DISABLED');
+    expect(error.code).toBe('HUMAN_ONLY');
     expect((await refusal(s.mgmt.updateServer('q', { quarantined: null } as never, agent))).code).toBe(
-      'MANAGEMENT_DISABLED',
+      'HUMAN_ONLY',
     );
     expect(s.file()).toBe(before);
     const ready = s.reach('q', 'ready');
@@ -362,7 +362,7 @@ describe('tools', () => {
     expect(s.mgmt.getServerTools('a').find((t) => t.name === 'delete_repo')?.approval).toBe('pending');
 
     const error = await refusal(s.mgmt.approveTools('a', undefined, agent));
-    expect(error.code).toBe('MANAGEMENT_DISABLED');
+    expect(error.code).toBe('HUMAN_ONLY');
     expect(s.mgmt.getServerTools('a').find((t) => t.name === 'delete_repo')?.approval).toBe('pending');
 
     expect((await refusal(s.mgmt.approveTools('a', ['no_such_tool'], human))).code).toBe('NOT_FOUND');
