@@ -45,6 +45,8 @@ import {
   validateConfigRoute,
 } from './routes.js';
 import { maskApiKeyInUrl, type Security } from './security.js';
+import { mountSecurityRoutes } from './security-routes.js';
+import type { ToolScanService } from './tool-scanner.js';
 import { createUiHandler, findWebDist } from './ui.js';
 
 /** Hono env of the app: the request id every handler and log line carries. */
@@ -90,6 +92,8 @@ export interface HttpAppDeps {
    * @default the `dist/` of the installed `@mcpproxy/web` (the placeholder when it is missing)
    */
   webDist?: string | null | undefined;
+  /** The tool scanner: findings on tool rows, `GET /security/findings`, `POST /servers/{name}/scan`. @default none */
+  scanner?: Pick<ToolScanService, 'annotate' | 'findings' | 'rescan'> | undefined;
 }
 
 /** Routes open without the API key (probes and the static dashboard shell). */
@@ -127,6 +131,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     mcp,
     maxBodyBytes = MAX_BODY_BYTES,
     webDist,
+    scanner,
   } = deps;
 
   let secretsFrom: Config | undefined;
@@ -370,9 +375,12 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     });
   }
 
-  api.openapi(serverToolsRoute, (c) =>
-    c.json({ tools: [...management.getServerTools(c.req.valid('param').name)] }, 200),
-  );
+  api.openapi(serverToolsRoute, (c) => {
+    const tools = management.getServerTools(c.req.valid('param').name);
+    return c.json({ tools: scanner ? scanner.annotate(tools) : [...tools] }, 200);
+  });
+
+  mountSecurityRoutes(api, { scanner, management, config });
 
   api.openapi(approveToolsRoute, async (c) => {
     const body = (c.req.valid('json') as { tools?: string[] } | undefined) ?? {};

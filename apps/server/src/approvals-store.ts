@@ -10,6 +10,13 @@ import { isPermissionError, ServeError } from './exit-codes.js';
 export interface FileApprovalsStore extends ApprovalsStore {
   /** The file it persists to. */
   readonly path: string;
+  /**
+   * The hash of `tool` a person approved despite a blocking scanner finding (the override kept with the approval,
+   * so a rescan after a restart does not hold it again); `undefined` when none.
+   */
+  override(server: string, tool: string): string | undefined;
+  /** Records that a person approved this definition of `tool` despite a blocking finding. */
+  setOverride(server: string, tool: string, hash: string): void;
   /** Resolves once every change made so far is on disk; rejects if the write failed. */
   flush(): Promise<void>;
   /** Flushes, then stops writing (later changes stay in memory). Never rejects; a failed write is logged. Idempotent. */
@@ -31,6 +38,8 @@ export interface ApprovalsStoreOptions {
 const FileSchema = z.object({
   version: z.literal(1),
   servers: z.record(z.string(), z.record(z.string(), z.string())),
+  /** Per server, tool → the hash a person approved despite the tool scanner's blocking findings. */
+  overrides: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 
 /**
@@ -48,6 +57,7 @@ export async function openApprovalsStore({
   logger = silentLogger,
 }: ApprovalsStoreOptions): Promise<FileApprovalsStore> {
   const byServer = new Map<string, ReadonlyMap<string, string>>();
+  const overrides = new Map<string, Map<string, string>>();
   let text: string | undefined;
   try {
     text = await readFile(path, 'utf8');
@@ -71,6 +81,9 @@ export async function openApprovalsStore({
       );
     }
     for (const [server, tools] of Object.entries(parsed.servers)) byServer.set(server, new Map(Object.entries(tools)));
+    for (const [server, tools] of Object.entries(parsed.overrides ?? {})) {
+      overrides.set(server, new Map(Object.entries(tools)));
+    }
   }
 
   let timer: TimerHandle | undefined;
@@ -85,7 +98,16 @@ export async function openApprovalsStore({
     for (const name of [...byServer.keys()].sort()) {
       servers[name] = Object.fromEntries([...(byServer.get(name) ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)));
     }
-    return `${JSON.stringify({ version: 1, servers }, null, 2)}\n`;
+    const sortedOf = (m: ReadonlyMap<string, string>) =>
+      Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const file: Record<string, unknown> = { version: 1, servers };
+    // Written only once there is one, so a proxy that never overrode a finding keeps the file it always had.
+    if (overrides.size > 0) {
+      file.overrides = Object.fromEntries(
+        [...overrides.keys()].sort().map((name) => [name, sortedOf(overrides.get(name) ?? new Map())]),
+      );
+    }
+    return `${JSON.stringify(file, null, 2)}\n`;
   };
 
   const writeOnce = async (): Promise<void> => {
@@ -169,6 +191,17 @@ export async function openApprovalsStore({
     },
     delete(server) {
       if (byServer.delete(server)) schedule();
+    },
+    override: (server, tool) => overrides.get(server)?.get(tool),
+    setOverride(server, tool, hash) {
+      let tools = overrides.get(server);
+      if (!tools) {
+        tools = new Map();
+        overrides.set(server, tools);
+      }
+      if (tools.get(tool) === hash) return;
+      tools.set(tool, hash);
+      schedule();
     },
     flush,
     close,

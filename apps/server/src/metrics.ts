@@ -10,6 +10,7 @@ import {
 import type { EventBus } from '@mcpproxy/events';
 import type { BroadcastStats } from '@mcpproxy/ws-broadcast';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ScanStats } from './tool-scanner.js';
 
 /** What the metrics read at scrape time from the read model (`StateView` satisfies it). */
 export interface MetricsViewSource {
@@ -27,6 +28,8 @@ export interface MetricsOptions {
   processMetrics?: boolean | undefined;
   /** Reported in `mcpproxy_build_info{version}`. @default '0.0.0' */
   version?: string | undefined;
+  /** The tool scanner's counts, read at scrape time. @default none (no scanner series) */
+  scanner?: (() => ScanStats) | undefined;
 }
 
 /** The Prometheus registry of one server and the hooks that feed it. */
@@ -59,9 +62,39 @@ export function createMetrics({
   broadcaster = () => undefined,
   processMetrics = true,
   version = '0.0.0',
+  scanner,
 }: MetricsOptions): Metrics {
   const registry = new Registry();
   const registers = [registry];
+
+  if (scanner) {
+    new Gauge({
+      name: 'mcpproxy_scanner_findings',
+      help: 'Tool scanner findings on the current tool definitions, by tier (hard, soft) and check.',
+      labelNames: ['tier', 'check'],
+      registers,
+      collect() {
+        this.reset();
+        for (const f of scanner().findings) this.set({ tier: f.tier, check: f.check }, f.count);
+      },
+    });
+    new Gauge({
+      name: 'mcpproxy_scanner_blocked_tools',
+      help: 'Tools the tool scanner blocks (a hard finding) that no person has approved.',
+      registers,
+      collect() {
+        this.set(scanner().blocked);
+      },
+    });
+    new Gauge({
+      name: 'mcpproxy_scanner_scanned_tools',
+      help: 'Tool definitions scanned since start (a counter read at scrape time).',
+      registers,
+      collect() {
+        this.set(scanner().scanned);
+      },
+    });
+  }
 
   new Gauge({
     name: 'mcpproxy_build_info',

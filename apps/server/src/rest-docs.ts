@@ -24,16 +24,15 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = {
   FORBIDDEN_ORIGIN:
     "the `Host` header does not name this server, or the `Origin` is neither the server's own nor in `allowed_origins`",
   READ_ONLY: '`read_only_mode` is on and the operation would change the config',
-  MANAGEMENT_DISABLED:
-    '`disable_management` is on; this build also answers with it when an agent (MCP) tries an operation only a person may do (see `HUMAN_ONLY`)',
+  MANAGEMENT_DISABLED: '`disable_management` is on and the operation is a management write',
   HUMAN_ONLY:
     'an operation only a person may do (unquarantine, approve tools, change `enabled_tools`/`disabled_tools`) was tried by an agent over MCP',
   TOOL_BLOCKED:
-    "the tool is `pending`, `changed` or flagged by the tool scanner and needs a person's approval (this build answers calls to unapproved tools with `CONFLICT`)",
+    "the tool is `pending` (new, or held by the tool scanner's hard finding) or `changed` since its approval, and needs a person's approval; the detail says which",
   NOT_FOUND:
     'no such server, tool or route; a tool filtered out by `enabled_tools`/`disabled_tools`; a route whose feature is off',
   CONFLICT:
-    'the config file changed on disk since it was read (nothing written; retry), a server name is taken, the server is quarantined or disabled, or the tool is not approved (`pending`/`changed`)',
+    'the config file changed on disk since it was read (nothing written; retry), a server name is taken, or the server is quarantined or disabled',
   PAYLOAD_TOO_LARGE: 'the request body is over 4 MiB',
   INVALID_CONFIG:
     'the change, or the file on reload, does not validate; `issues` names each path and rule; nothing applied',

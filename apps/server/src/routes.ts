@@ -5,6 +5,8 @@ import {
   BulkResultSchema,
   DiagnosticSchema,
   ProblemSchema,
+  SecurityFindingSchema,
+  SecurityFindingsResponseSchema,
   ServerConfigSchema,
   ServerHealthSchema,
   ServerSummarySchema,
@@ -211,6 +213,32 @@ export const approveToolsRoute = createRoute({
     200: json(z.object({ approved: z.array(z.string()) }), 'The tools whose state changed'),
     ...bodyErrors,
   },
+});
+
+const SecurityFindings = SecurityFindingsResponseSchema.extend({
+  results: z.array(SecurityFindingSchema.meta({ id: 'SecurityFinding' })),
+}).meta({ id: 'SecurityFindings' });
+
+export const scanServerRoute = createRoute({
+  method: 'post',
+  path: '/servers/{name}/scan',
+  tags: ['security'],
+  summary:
+    "Scan a server's tools again with the tool scanner (every tool's result; approved tools that now block are held)",
+  request: { params: NameParam },
+  responses: {
+    200: json(SecurityFindings, 'Every tool of the server with its verdict and findings'),
+    404: problem('NOT_FOUND: no such server'),
+    ...common,
+  },
+});
+
+export const securityFindingsRoute = createRoute({
+  method: 'get',
+  path: '/security/findings',
+  tags: ['security'],
+  summary: 'Every current tool definition the tool scanner has findings on, across servers',
+  responses: { 200: json(SecurityFindings, 'The tools with findings'), ...common },
 });
 
 export const serverHealthRoute = createRoute({

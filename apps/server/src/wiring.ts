@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.js';
 import type { BoundAddress } from './security.js';
 import { createSecurity } from './security.js';
 import type { ServeOptions, ServerServices } from './serve.js';
+import { createToolScanService } from './tool-scanner.js';
 import { VERSION } from './version.js';
 
 const LOG_LEVELS = new Set<string>(['debug', 'info', 'warn', 'error', 'silent']);
@@ -135,6 +136,15 @@ export async function wireServices({
   });
   cleanups.push(() => approvals.close());
 
+  const scanner = createToolScanService({
+    config: cfgService,
+    bus: eventBus,
+    overrides: approvals,
+    clock,
+    logger: child('scanner'),
+  });
+  cleanups.push(() => scanner.close());
+
   const connector = givenConnector ?? createConnector({ env, clock, logger: child('upstream') });
   const supervisor = createSupervisor({
     config: cfgService,
@@ -143,7 +153,9 @@ export async function wireServices({
     clock,
     logger: child('actor'),
     approvals: approvals as ApprovalsStore,
+    assess: scanner.assess,
   });
+  scanner.attach(supervisor);
   cleanups.push(() => supervisor.close({ deadlineMs: 2_000 }));
 
   const index = createToolIndex({ logger: child('search') });
@@ -183,6 +195,7 @@ export async function wireServices({
     broadcaster: () => broadcaster.stats(),
     processMetrics,
     version: VERSION,
+    scanner: () => scanner.stats(),
   });
   cleanups.push(() => metrics.close());
 
@@ -195,6 +208,7 @@ export async function wireServices({
     env,
     logger: child('mcp'),
     version: VERSION,
+    scanner,
   });
   cleanups.push(() => mcpEndpoints.close());
 
@@ -209,6 +223,7 @@ export async function wireServices({
     logger: child('http'),
     ready,
     version: VERSION,
+    scanner,
     mcp: mcp ?? ((a) => void a.route('/', mcpEndpoints.routes)),
   });
 

@@ -144,8 +144,8 @@ describe('tool approvals survive a restart', () => {
       method: 'POST',
       json: { name: 'rug:echo', arguments: { message: 'x' } },
     });
-    expect(refused.status).toBe(409);
-    expect(refused.body.code).toBe('CONFLICT');
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('TOOL_BLOCKED');
     const search = await s.api('/api/v1/tools?q=echoes%20message');
     expect(search.body.tools.map((h: { name: string }) => h.name)).not.toContain('rug:echo');
     expect(

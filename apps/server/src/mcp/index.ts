@@ -14,7 +14,7 @@ import {
   PassthroughSession,
   wantsOwnLink,
 } from './passthrough.js';
-import { createSearchServer } from './search-tools.js';
+import { createSearchServer, type ToolAnnotator } from './search-tools.js';
 import { SessionRefusal, SessionTable, type SessionTableStats } from './sessions.js';
 
 export { ALL_SEPARATOR, splitAllName } from './all-tools.js';
@@ -63,6 +63,8 @@ export interface McpEndpointsOptions {
   killGraceMs?: number | undefined;
   /** Reported as `serverInfo.version` of `/mcp` and `/mcp/all`. @default '0.0.0' */
   version?: string | undefined;
+  /** The tool scanner: `quarantine_security inspect_tools` shows its findings. @default none */
+  scanner?: ToolAnnotator | undefined;
 }
 
 /** `/mcp/servers/{name}` sessions holding a link of their own (bounded per server by `max_session_links`). */
@@ -121,6 +123,7 @@ export function createMcpEndpoints({
   listChangedDebounceMs = 50,
   killGraceMs = 2_000,
   version = '0.0.0',
+  scanner,
 }: McpEndpointsOptions): McpEndpoints {
   const table = (label: string) =>
     new SessionTable({
@@ -138,7 +141,7 @@ export function createMcpEndpoints({
   const serverTable = table('/mcp/servers');
   const catalog = createAllToolsCatalog({ supervisor, bus, clock, logger, debounceMs: listChangedDebounceMs });
   const passthroughs = new Map<string, Set<PassthroughSession>>();
-  const searchDeps = { management, config, bus, logger, version };
+  const searchDeps = { management, config, bus, logger, version, scanner };
   const links = new LinkBudget(() => config.snapshot().max_session_links);
   const passDeps = { bus, config, clock, logger, env, killGraceMs, links };
 

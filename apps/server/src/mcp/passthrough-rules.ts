@@ -175,13 +175,15 @@ export function gateToolCall(
     const info = actor.tools().find((t) => t.name === tool);
     if (!info) return `NOT_FOUND: server "${name}" has no tool "${tool}"`;
     if (info.approval !== 'approved') {
-      return `CONFLICT: tool "${tool}" of server "${name}" is ${info.approval} and must be approved before it can be called`;
+      const why =
+        info.approval === 'changed' ? 'changed since it was approved' : 'pending (new, or held by the tool scanner)';
+      return `TOOL_BLOCKED: tool "${tool}" of server "${name}" is ${why} and must be approved by a person before it can be called`;
     }
     return `NOT_FOUND: tool "${tool}" of server "${name}" is disabled by config`;
   }
   const seen = listed.get(tool);
   if (seen !== undefined && seen !== approved) {
-    return `CONFLICT: tool "${tool}" of server "${name}" differs from its approved definition`;
+    return `TOOL_BLOCKED: tool "${tool}" of server "${name}" differs from its approved definition`;
   }
   try {
     return actor.admitCall();

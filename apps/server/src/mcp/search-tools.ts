@@ -1,5 +1,5 @@
 import type { ConfigService } from '@mcpproxy/configsvc';
-import type { Logger, ServerConfigInput } from '@mcpproxy/contracts';
+import type { Logger, ServerConfigInput, ToolInfo } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import {
   type Caller,
@@ -19,6 +19,13 @@ export interface SearchToolsDeps {
   bus: Pick<EventBus, 'subscribe'>;
   logger: Logger;
   version: string;
+  /** The tool scanner: adds each tool's verdict and findings to `inspect_tools`. @default none */
+  scanner?: ToolAnnotator | undefined;
+}
+
+/** Adds the tool scanner's verdict and findings to tool rows. */
+export interface ToolAnnotator {
+  annotate(tools: readonly ToolInfo[]): ToolInfo[];
 }
 
 const CALLER: Caller = { source: 'mcp' };
@@ -40,6 +47,9 @@ export const QUARANTINE_OPERATIONS = {
   inspect_quarantined: undefined,
   inspect_tools: undefined,
   quarantine_server: 'quarantineServer',
+  // Listed so an agent that tries is told plainly that approving is human-only (HUMAN_ONLY); it reaches no
+  // management operation at all, so no gate change can ever make it approve.
+  approve_tools: undefined,
 } as const satisfies Record<string, OperationName | undefined>;
 
 /**
@@ -96,7 +106,7 @@ const serverFields = {
  * sends `notifications/tools/list_changed`). `signal` (the session's) aborts every upstream call made for it.
  */
 export function createSearchServer(
-  { management, config, bus, logger, version }: SearchToolsDeps,
+  { management, config, bus, logger, version, scanner }: SearchToolsDeps,
   signal?: AbortSignal,
 ): { server: McpServer; close(): Promise<void> } {
   const server = new McpServer(
@@ -152,7 +162,8 @@ export function createSearchServer(
         'Run one upstream tool found with retrieve_tools. `name` is the exact "server:tool" name it returned; ' +
         "`args` is an object matching that tool's inputSchema. The upstream result is returned unchanged. A failed " +
         'call returns isError with a message that starts with a code: NOT_FOUND (no such server or tool — search ' +
-        'again), CONFLICT (the tool is not approved yet), CIRCUIT_OPEN or UPSTREAM_UNAVAILABLE (the server is failing ' +
+        'again), TOOL_BLOCKED (the tool is pending, changed or flagged by the tool scanner until a person approves ' +
+        'it — do not retry; tell the user), CIRCUIT_OPEN or UPSTREAM_UNAVAILABLE (the server is failing ' +
         'or down — try later or another tool), UPSTREAM_TIMEOUT (it took too long).',
       inputSchema: {
         name: z.string().min(3).describe('"server:tool", exactly as retrieve_tools returned it'),
@@ -225,9 +236,11 @@ export function createSearchServer(
         'Security review of upstream servers. operation: "list_quarantined" (servers waiting for a person\'s ' +
         'approval), "inspect_quarantined" (name: what a quarantined server would run or reach — its config with ' +
         'secrets masked), "inspect_tools" (name: every tool of a server with its approval state: approved, pending ' +
-        '(new) or changed (its definition changed since approval — a possible rug pull)), "quarantine_server" ' +
-        '(name: stop a server and put it back in quarantine if it looks malicious). Approving a server or a tool is ' +
-        'for people only (dashboard, CLI, REST); this tool cannot do it.',
+        "(new) or changed (its definition changed since approval — a possible rug pull) and the tool scanner's " +
+        'verdict (block, review, clean) and findings (check, tier, threat, evidence) — a blocked tool cannot be ' +
+        'called), "quarantine_server" (name: stop a server and put it back in quarantine if it looks malicious). ' +
+        'Approving a server or a tool is for people only (dashboard, CLI, REST): "approve_tools" always answers ' +
+        'HUMAN_ONLY.',
       inputSchema: {
         operation: z.enum(Object.keys(QUARANTINE_OPERATIONS) as [keyof typeof QUARANTINE_OPERATIONS]),
         name: z.string().optional().describe('Server name (all operations but list_quarantined)'),
@@ -245,8 +258,17 @@ export function createSearchServer(
             const detail = management.getServer(name);
             return text({ summary: detail.summary, config: detail.config });
           }
-          case 'inspect_tools':
-            return text({ server: name, tools: management.getServerTools(name) });
+          case 'inspect_tools': {
+            const tools = management.getServerTools(name);
+            return text({ server: name, tools: scanner ? scanner.annotate(tools) : tools });
+          }
+          case 'approve_tools':
+            return errorResult(
+              new ManagementError(
+                'HUMAN_ONLY',
+                'approving tools is human-only: a person approves them in the dashboard, with `mcpproxy upstream approve`, or over REST',
+              ),
+            );
           case 'quarantine_server':
             return text({ server: await management.quarantineServer(name, CALLER) });
         }
