@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, formatDuration } from './duration.js';
+import { DurationSchema, formatDuration, SizeSchema } from './duration.js';
 
 /** Server names: letters, digits, `-`, `_`, `.`; 1–64 chars; no `:` (tool separator) and no `__` (namespace separator). */
 export const SERVER_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -217,6 +217,20 @@ const SecuritySchema = z.strictObject({
   block_on: z.enum(['hard', 'none']).default('hard'),
 });
 
+/**
+ * The activity log (docs/activity.md): every tool call and management action kept in `activity.db`. `retention` is
+ * a duration (milliseconds after parsing), `max_size` and `max_payload` sizes (bytes after parsing).
+ */
+const ActivitySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  retention: DurationSchema.refine((ms) => ms >= 60_000, { message: 'must be at least 1m' }).default(2_592_000_000),
+  max_size: SizeSchema.refine((b) => b >= 1024 * 1024, { message: 'must be at least 1MB' }).default(268_435_456),
+  max_payload: SizeSchema.refine((b) => b >= 256 && b <= 16 * 1024 * 1024, {
+    message: 'must be between 256B and 16MB',
+  }).default(16_384),
+  record_payloads: z.boolean().default(true),
+});
+
 /** The whole `mcp_config.json`. Durations are milliseconds after parsing; `mcpServers` is always an array. */
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -246,6 +260,7 @@ export const ConfigSchema = z.strictObject({
   circuit_breaker: CircuitBreakerSchema.prefault({}),
   events: EventsSchema.prefault({}),
   security: SecuritySchema.prefault({}),
+  activity: ActivitySchema.prefault({}),
   mcpServers: ServersSchema.prefault([]),
 });
 
@@ -258,6 +273,7 @@ export type RetryConfig = Config['retry'];
 export type CircuitBreakerConfig = Config['circuit_breaker'];
 export type EventsConfig = Config['events'];
 export type SecurityConfig = Config['security'];
+export type ActivityConfig = Config['activity'];
 
 /** Splits a `listen` value into host and port; `undefined` when malformed. IPv6 hosts come without brackets. */
 export function parseListen(listen: string): { host: string; port: number } | undefined {
@@ -352,6 +368,7 @@ const DURATION_KEYS = new Set([
   'ping_interval',
   'pong_timeout',
   'batch_window',
+  'retention',
 ]);
 
 function stripDefaults(value: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /**
- * Parses a duration (`"500ms"`, `"30s"`, `"2m"`, `"1h"` or integer milliseconds) to milliseconds.
+ * Parses a duration (`"500ms"`, `"30s"`, `"2m"`, `"1h"`, `"30d"` or integer milliseconds) to milliseconds.
  * Returns `undefined` for anything else so callers can report it in their own words.
  */
 export function parseDuration(value: string | number): number | undefined {
@@ -35,4 +35,33 @@ export const DurationSchema = z.union([z.string(), z.number()]).transform((value
     return z.NEVER;
   }
   return ms;
+});
+
+const UNIT_BYTES = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as const;
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)$/i;
+
+/**
+ * Parses a size (`"16KB"`, `"256MB"`, `"1GB"`, `"512B"` — binary units, KB = 1024 B — or integer bytes) to bytes.
+ * Returns `undefined` for anything else.
+ */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  const match = SIZE_RE.exec(value.trim());
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * UNIT_BYTES[(match[2] as string).toUpperCase() as keyof typeof UNIT_BYTES];
+  return Number.isSafeInteger(Math.round(bytes)) ? Math.round(bytes) : undefined;
+}
+
+/** A config size: accepts a size string or integer bytes, outputs bytes. */
+export const SizeSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a size such as "16KB", "256MB" or integer bytes (got ${JSON.stringify(value)})`,
+      params: { rule: 'size' },
+    });
+    return z.NEVER;
+  }
+  return bytes;
 });

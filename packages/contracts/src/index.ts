@@ -1,6 +1,7 @@
 export type { Clock, FakeClock, TimerHandle } from './clock.js';
 export { createFakeClock, systemClock } from './clock.js';
 export type {
+  ActivityConfig,
   CircuitBreakerConfig,
   Config,
   ConfigInput,
@@ -32,7 +33,7 @@ export {
   toFileConfig,
   toValidationIssues,
 } from './config.js';
-export { DurationSchema, formatDuration, parseDuration } from './duration.js';
+export { DurationSchema, formatDuration, parseDuration, parseSize, SizeSchema } from './duration.js';
 export { jsonEqual } from './equal.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { ERROR_CODES, ERROR_STATUS, ErrorCodeSchema, ProblemSchema, statusOf } from './errors.js';
