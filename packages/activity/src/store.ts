@@ -31,9 +31,13 @@ const FILTER_COLUMNS = [
   ['client', 'client_name'],
 ] as const;
 
-/** The words of `q` as one FTS5 phrase whose last word may be a prefix; quotes doubled so input is never syntax. */
+/**
+ * The words of `q` as one FTS5 phrase, quotes doubled so input is never syntax. Whole words only: a prefix query
+ * merges the doclists of every matching term before the first row comes out (10× slower on a common word at
+ * 100,000 rows, and growing), while a plain phrase is read lazily in rowid order.
+ */
 function ftsPhrase(q: string): string {
-  return `"${q.replace(/"/g, '""')}"*`;
+  return `"${q.replace(/"/g, '""')}"`;
 }
 
 /**

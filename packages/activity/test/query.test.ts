@@ -138,7 +138,9 @@ describe('list', () => {
         .reverse(),
     );
     expect(allPages({ q: 'get-sum', limit: 1000 })).toEqual(expected({ tool: 'get-sum' }));
-    expect(allPages({ q: 'zebra', limit: 1000 })).toEqual(zebra); // the last word matches as a prefix
+    expect(allPages({ q: 'ZebraCorn', limit: 1000 })).toEqual(zebra); // words, case-insensitive
+    expect(log.list({ q: 'zebra' }).records).toEqual([]); // whole words only, never a prefix scan
+    expect(log.list({ q: 'happened kind3' }).records).toEqual([]); // words in order
     expect(log.list({ q: '"); DROP TABLE activity; --' }).records).toEqual([]);
     expect(log.list({ q: 'AND OR NOT *' }).records).toEqual([]);
   });
