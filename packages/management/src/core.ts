@@ -11,8 +11,10 @@ export type Bounded<T> = { settled: true; value: T } | { settled: false };
  * What every part of the service shares: its collaborators, lookups of config entries, summaries and actors,
  * bounded waits and the one config write path. Made once per service.
  */
-export interface Core extends Required<Omit<ManagementOptions, 'index'>> {
+export interface Core extends Required<Omit<ManagementOptions, 'index' | 'onToolCall' | 'onAction'>> {
   index: ManagementOptions['index'];
+  onToolCall: ManagementOptions['onToolCall'];
+  onAction: ManagementOptions['onAction'];
   /** Whether `close()` ran. */
   readonly closed: boolean;
   /** Config entries by name; cached per snapshot. */
@@ -42,6 +44,8 @@ export function createCore({
   logger = silentLogger,
   settleTimeoutMs = 5_000,
   commandWaitMs = 2_000,
+  onToolCall,
+  onAction,
 }: ManagementOptions): Core {
   let closed = false;
   /** Cancels of every pending bounded wait, so `close()` settles them. */
@@ -92,6 +96,8 @@ export function createCore({
     logger,
     settleTimeoutMs,
     commandWaitMs,
+    onToolCall,
+    onAction,
     get closed() {
       return closed;
     },

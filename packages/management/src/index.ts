@@ -6,6 +6,7 @@ export type { OperationGate, OperationName, OperationRule } from './rules.js';
 export { OPERATION_RULES } from './rules.js';
 export { createManagementService } from './service.js';
 export type {
+  ActionReport,
   BulkOptions,
   Caller,
   CallerSource,
@@ -15,6 +16,8 @@ export type {
   ManagementService,
   SearchToolsOptions,
   ServerDetail,
+  ToolCallOrigin,
+  ToolCallReport,
   ToolIndexLike,
   ToolStat,
 } from './types.js';

@@ -136,7 +136,7 @@ export function createToolSide(core: Core): ToolSide {
       return hits;
     },
 
-    async callTool(name, args, { signal, timeoutMs }: CallToolOptions = {}): Promise<UpstreamCallResult> {
+    async callTool(name, args, { signal, timeoutMs, origin }: CallToolOptions = {}): Promise<UpstreamCallResult> {
       const sep = typeof name === 'string' ? name.indexOf(':') : -1;
       if (sep <= 0 || sep === name.length - 1) {
         throw new ManagementError('BAD_REQUEST', `a tool name must be "server:tool" (got ${preview(name)})`);
@@ -147,16 +147,40 @@ export function createToolSide(core: Core): ToolSide {
       }
       const server = name.slice(0, sep);
       const tool = name.slice(sep + 1);
+      const started = core.clock.now();
+      const report = (result: UpstreamCallResult | undefined, error: ManagementError | undefined) => {
+        if (!core.onToolCall) return;
+        try {
+          core.onToolCall({
+            server,
+            tool,
+            origin,
+            arguments: args,
+            result,
+            error,
+            started,
+            duration_ms: core.clock.now() - started,
+          });
+        } catch (e) {
+          logger.error('management: onToolCall failed', { error: String(e) });
+        }
+      };
       const cfg = config.snapshot();
       const actor = supervisor.getActor(server);
       if (!actor || !core.entriesOf(cfg).has(server)) {
-        throw new ManagementError('NOT_FOUND', `no server named ${JSON.stringify(server)}`);
+        const error = new ManagementError('NOT_FOUND', `no server named ${JSON.stringify(server)}`);
+        report(undefined, error);
+        throw error;
       }
       try {
         // The actor publishes `tool_called` for every outcome (one event per call); the stats above count it.
-        return await actor.callTool(tool, args, { signal, timeoutMs: timeoutMs ?? cfg.call_tool_timeout });
+        const result = await actor.callTool(tool, args, { signal, timeoutMs: timeoutMs ?? cfg.call_tool_timeout });
+        report(result, undefined);
+        return result;
       } catch (error) {
-        throw toManagementError(error);
+        const failure = toManagementError(error);
+        report(undefined, failure);
+        throw failure;
       }
     },
 

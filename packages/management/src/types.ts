@@ -18,6 +18,7 @@ import type {
 } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { StateView } from '@mcpproxy/stateview';
+import type { ManagementError } from './errors.js';
 import type { OperationName } from './rules.js';
 
 /**
@@ -75,6 +76,13 @@ export interface ManagementOptions {
    * caller longer than this. @default 2000
    */
   commandWaitMs?: number | undefined;
+  /**
+   * Hears every tool call made through `callTool` once it settled, whatever its outcome (the activity log). Runs
+   * on the call path: it must only queue. A throw is logged and ignored. @default none
+   */
+  onToolCall?: ((call: ToolCallReport) => void) | undefined;
+  /** Hears every management write once it settled (the activity log); must only queue. @default none */
+  onAction?: ((action: ActionReport) => void) | undefined;
 }
 
 /** Per-tool call statistics (`tools_stat`), kept from every `tool_called` on the bus. */
@@ -102,9 +110,48 @@ export interface ServerDetail {
   config: ServerConfig;
 }
 
+/** Where a tool call came from, for the activity log. */
+export interface ToolCallOrigin {
+  /** The surface: `/mcp` (`mcp`), `/mcp/all` (`mcp_all`), `/mcp/servers/{name}` (`mcp_server`), REST or CLI. */
+  surface: 'mcp' | 'mcp_all' | 'mcp_server' | 'rest' | 'cli';
+  /** MCP session id. */
+  session?: string | undefined;
+  /** The client's `clientInfo` from `initialize`. */
+  client?: { name?: string | undefined; version?: string | undefined } | undefined;
+}
+
+/** One finished tool call, as {@link ManagementOptions.onToolCall} hears it. */
+export interface ToolCallReport {
+  server: string;
+  tool: string;
+  /** `undefined` when the caller gave none. */
+  origin: ToolCallOrigin | undefined;
+  arguments: Record<string, unknown>;
+  /** The upstream result (also an `isError` one); `undefined` when the call failed. */
+  result?: UpstreamCallResult | undefined;
+  /** Why it failed. */
+  error?: ManagementError | undefined;
+  /** Clock ms when it started. */
+  started: number;
+  duration_ms: number;
+}
+
+/** One management write, as {@link ManagementOptions.onAction} hears it. */
+export interface ActionReport {
+  /** The operation's method name (`addServer`, `enableAll`, …). */
+  operation: string;
+  /** The server it names, when it names one. */
+  server?: string | undefined;
+  caller: Caller | undefined;
+  /** Why it failed; `undefined` when it succeeded. */
+  error?: ManagementError | undefined;
+}
+
 export interface CallToolOptions {
   /** Aborts the call (the upstream is sent `notifications/cancelled`). @default none */
   signal?: AbortSignal | undefined;
+  /** Where the call came from (reported to `onToolCall`). @default none */
+  origin?: ToolCallOrigin | undefined;
   /** Deadline of the call in milliseconds. @default config.call_tool_timeout */
   timeoutMs?: number | undefined;
 }
