@@ -3,6 +3,8 @@ import {
   BulkResultSchema,
   type Diagnostic,
   DiagnosticSchema,
+  type SecurityFindingsResponse,
+  SecurityFindingsResponseSchema,
   type ServerHealth,
   ServerHealthSchema,
   type ServerSummary,
@@ -72,6 +74,13 @@ export interface RestClient {
   serverHealth(name: string, options?: RequestOptions): Promise<ServerHealth>;
   /** `GET /diagnostics`: findings with their fixes. */
   diagnostics(options?: RequestOptions): Promise<{ diagnostics: Diagnostic[] }>;
+  /**
+   * `POST /servers/{name}/scan`: the tool scanner scans every tool of the server again and answers each result;
+   * approved tools that now block are held until a person approves them.
+   */
+  scanServer(name: string, options?: RequestOptions): Promise<SecurityFindingsResponse>;
+  /** `GET /security/findings`: every current tool definition the tool scanner has findings on. */
+  securityFindings(options?: RequestOptions): Promise<SecurityFindingsResponse>;
   /** `GET /tools?q=&limit=`: callable tools, best first (a blank query finds nothing). */
   searchTools(
     query: string,
@@ -280,6 +289,9 @@ export function createRestClient({
     serverHealth: (name, o) =>
       request('serverHealth', { params: named(name), schema: ServerHealthSchema, signal: o?.signal }),
     diagnostics: (o) => request('diagnostics', { schema: DiagnosticsSchema, signal: o?.signal }),
+    scanServer: (name, o) =>
+      request('scanServer', { params: named(name), schema: SecurityFindingsResponseSchema, signal: o?.signal }),
+    securityFindings: (o) => request('securityFindings', { schema: SecurityFindingsResponseSchema, signal: o?.signal }),
     searchTools: (q, o) => {
       const query = new URLSearchParams({ q });
       if (o?.limit !== undefined) query.set('limit', String(o.limit));

@@ -22,6 +22,8 @@ export const REST_ROUTES = {
   approveTools: { method: 'POST', path: '/servers/{name}/tools/approve' },
   serverHealth: { method: 'GET', path: '/servers/{name}/health' },
   diagnostics: { method: 'GET', path: '/diagnostics' },
+  scanServer: { method: 'POST', path: '/servers/{name}/scan' },
+  securityFindings: { method: 'GET', path: '/security/findings' },
   searchTools: { method: 'GET', path: '/tools' },
   callTool: { method: 'POST', path: '/tools/call' },
   getConfig: { method: 'GET', path: '/config' },
