@@ -53,6 +53,13 @@ export interface ToolIndexOptions {
    */
   coverage?: number | undefined;
   /**
+   * Re-ranking by the tool's name: each score is multiplied by 1 + nameBonus × (query words, or their expansions,
+   * found in the name / words of the name), so `update_issue_title` wins "rename the issue title" from a tool that
+   * only mentions issues and titles in its prose. 0 turns it off.
+   * @default 0.5
+   */
+  nameBonus?: number | undefined;
+  /**
    * Query expansion with related words (WordNet synonyms and derived forms, see `relatedWords`), scored at
    * {@link RELATED_WEIGHT} of an exact match; `false` turns it off.
    * @default true
@@ -109,7 +116,7 @@ const PREFIX_MAX_EXPANSIONS = 16;
 /** A match through a related word scores this fraction of an exact match. */
 const RELATED_WEIGHT = 0.3;
 /** Expansions held by more tools than this share of the index (and than the floor) are not walked. */
-const EXPANSION_DF_SHARE = 0.05;
+const EXPANSION_DF_SHARE = 0.02;
 const EXPANSION_DF_FLOOR = 200;
 /** Most WordNet expansions of one query word (those found in the index, most frequent senses first). */
 const RELATED_MAX_EXPANSIONS = 3;
@@ -118,9 +125,11 @@ const DOMAIN_WEIGHT = 0.5;
 /** Query words past this many do not count towards coverage (one bit each in a small integer). */
 const COVERAGE_BITS = 30;
 const SERVER_FIELD = TOOL_FIELDS.indexOf('server');
+const NAME_FIELD = TOOL_FIELDS.indexOf('name');
 /** Bits per field of a packed term frequency: five fields fit a small integer. */
 const TF_BITS = 6;
 const TF_MAX = 2 ** TF_BITS - 1;
+const NAME_SHIFT = TF_BITS * NAME_FIELD;
 
 /**
  * One term's tools within one server, flat: `[slot, tf, slot, tf, …]`, where `tf` packs the term's frequency in
@@ -152,6 +161,7 @@ export function createToolIndex({
   prefix = true,
   coverage = 0.5,
   related = true,
+  nameBonus = 0.5,
   logger = silentLogger,
 }: ToolIndexOptions = {}): ToolIndex {
   const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
@@ -174,6 +184,8 @@ export function createToolIndex({
   let scores = new Float64Array(64);
   // Query scratch: per slot, one bit per query word it matched (for the coverage re-ranking).
   let matched = new Int32Array(64);
+  // Query scratch: per slot, one bit per query word found in the tool's name (for the name re-ranking).
+  let nameMatched = new Int32Array(64);
 
   function allocSlot(): number {
     const slot = free.pop() ?? slotServer.length;
@@ -269,6 +281,7 @@ export function createToolIndex({
     if (scores.length < slots) {
       scores = new Float64Array(Math.max(slots, scores.length * 2));
       matched = new Int32Array(scores.length);
+      nameMatched = new Int32Array(scores.length);
     }
     if (factor.length < slots * F) factor = new Float64Array(Math.max(slots * F, factor.length * 2));
     for (let f = 0; f < F; f++) {
@@ -319,6 +332,8 @@ export function createToolIndex({
           if (scores[slot] === 0) touched.push(slot);
           scores[slot] = (scores[slot] as number) + s;
           matched[slot] = (matched[slot] as number) | bit;
+          if ((((posting[j + 1] as number) >>> NAME_SHIFT) & TF_MAX) !== 0)
+            nameMatched[slot] = (nameMatched[slot] as number) | bit;
         }
       }
     };
@@ -365,6 +380,14 @@ export function createToolIndex({
         scores[slot] = (scores[slot] as number) * share ** coverage;
       }
     }
+    if (nameBonus > 0) {
+      for (const slot of touched) {
+        const len = slotLen[slot * F + NAME_FIELD] as number;
+        if (len === 0) continue;
+        const share = Math.min(1, popcount(nameMatched[slot] as number) / len);
+        scores[slot] = (scores[slot] as number) * (1 + nameBonus * share);
+      }
+    }
 
     // Top n by a bounded heap whose root is the worst kept hit: O(matches · log n), no full sort.
     const heap: number[] = [];
@@ -386,6 +409,7 @@ export function createToolIndex({
     for (const slot of touched) {
       scores[slot] = 0;
       matched[slot] = 0;
+      nameMatched[slot] = 0;
     }
     return hits;
   }

@@ -182,6 +182,23 @@ describe('related words and coverage', () => {
   });
 });
 
+describe('name re-ranking', () => {
+  it('lifts the tool whose name holds the query words above one that only has them in its prose', () => {
+    const catalogue = [
+      tool('digest', 'issue title, issue title, issue title'),
+      tool('issue_title', 'Shows the issue title of a record in the tracker with more words here'),
+      ...filler(6),
+    ];
+    // Name boost 1 in both, so only the re-ranking separates them.
+    const plain = createToolIndex({ nameBonus: 0, coverage: 0, related: false, boost: { name: 1 } });
+    const named = createToolIndex({ coverage: 0, related: false, boost: { name: 1 } });
+    plain.add('a', catalogue);
+    named.add('a', catalogue);
+    expect(ids(plain.search('issue title')).slice(0, 2)).toEqual(['a:digest', 'a:issue_title']);
+    expect(ids(named.search('issue title')).slice(0, 2)).toEqual(['a:issue_title', 'a:digest']);
+  });
+});
+
 describe('relatedWords and domainWords', () => {
   it('relate analysed words (domain words both ways) and know nothing of unknown words', () => {
     expect(domainWords('folder')).toContain('directory');
