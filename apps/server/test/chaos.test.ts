@@ -166,7 +166,7 @@ it('survives upstreams killed and stopped under calls on every surface: deadline
               signal: AbortSignal.timeout(bound + 10_000),
             });
             const body = (await res.json()) as { code?: string };
-            return res.status === 200 ? resultCode(body) : `${res.status} ${body.code}`;
+            return res.status === 200 ? resultCode(body) : String(body.code ?? res.status);
           });
         }
       })(),
