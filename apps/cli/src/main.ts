@@ -5,13 +5,25 @@ import { configCommand } from './commands/config.js';
 import { connectCommand } from './commands/connect.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
+import { securityCommand } from './commands/security.js';
 import { statusCommand } from './commands/status.js';
 import { toolsCommand } from './commands/tools.js';
 import { upstreamCommand } from './commands/upstream.js';
 import { watchCommand } from './commands/watch.js';
 
 /** The management commands: they talk to a running server and never need the server's code. */
-const MANAGEMENT = new Set(['upstream', 'tools', 'call', 'status', 'events', 'watch', 'doctor', 'config', 'connect']);
+const MANAGEMENT = new Set([
+  'upstream',
+  'tools',
+  'call',
+  'status',
+  'events',
+  'watch',
+  'doctor',
+  'config',
+  'connect',
+  'security',
+]);
 
 /**
  * The `mcpproxy` program: `serve` (the default command) runs the proxy; the others manage a running one over its
@@ -36,6 +48,7 @@ export async function createProgram(argv: readonly string[] = process.argv): Pro
   program.addCommand(doctorCommand());
   program.addCommand(configCommand());
   program.addCommand(connectCommand());
+  program.addCommand(securityCommand());
   program.addHelpText(
     'after',
     `
@@ -45,6 +58,7 @@ Examples:
   $ mcpproxy upstream list -o json        servers, for scripts
   $ mcpproxy watch                        a live table
   $ mcpproxy connect cursor               point Cursor at the proxy
+  $ mcpproxy security scan                scan every tool for poisoning
 
 The server URL and key come from --url/--api-key, else MCPPROXY_URL/MCPPROXY_API_KEY, else the config file.
 Exit codes: 0 ok, 1 error, 2 port in use, 3 data dir locked, 4 config error, 5 permission denied.
