@@ -56,7 +56,7 @@ export class Client {
   /** Clock time of the protocol ping not yet answered. */
   awaitingPongSince: number | undefined;
   /** The queue everything sent to this client goes through. */
-  readonly out: OutboundQueue;
+  readonly out: OutboundQueue<Client>;
   readonly ws: WebSocket | undefined;
   readonly controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   readonly #sink: RawSink | DeflateSink | SseSink;
@@ -71,7 +71,6 @@ export class Client {
     const t = init.transport;
     this.ws = t.ws;
     this.controller = t.controller;
-    const onResync = () => init.onResync(this);
     if (t.controller) {
       this.#sink = new SseSink(t.controller, init.legacy, init.coalescer);
     } else if (init.mode === Mode.Deflate) {
@@ -81,7 +80,7 @@ export class Client {
     } else {
       this.#sink = new RawSink(t.ws, t.socket, init.coalescer);
     }
-    this.out = new OutboundQueue(this.#sink, init.limits, init.counters, onResync);
+    this.out = new OutboundQueue(this.#sink, init.limits, init.counters, init.onResync, this as Client);
   }
 
   /** Bytes handed to the transport and not yet flushed to the kernel. */

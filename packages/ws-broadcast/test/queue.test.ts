@@ -18,11 +18,18 @@ function setup(limits = { sendBuffer: 3, maxBufferedBytes: 1_000 }) {
   const sink = new FakeSink();
   const counters: Counters = newCounters();
   let resyncs = 0;
-  const q = new OutboundQueue(sink, limits, counters, () => {
-    resyncs++;
-    q.needsResync = false;
-    q.droppedSinceResync = 0;
-  });
+  const q: OutboundQueue<string> = new OutboundQueue(
+    sink,
+    limits,
+    counters,
+    (owner) => {
+      expect(owner).toBe('the client');
+      resyncs++;
+      q.needsResync = false;
+      q.droppedSinceResync = 0;
+    },
+    'the client',
+  );
   return { sink, counters, q, resyncs: () => resyncs };
 }
 
