@@ -100,6 +100,7 @@ function fuzzSection() {
         `| longest wait | ${r.longestWaitMs} ms (deadline ${r.deadlineMs} ms + margin ${r.marginMs} ms) |`,
         `| every server back to ready | ${r.allReady ? 'yes' : '**no**'} |`,
         `| orphan processes after stop | ${r.orphans} |`,
+        `| most processes of one upstream at once | ${r.mostProcessesPerUpstream ?? '—'} |`,
         `| heap after GC: baseline → after | ${r.heapBaselineMb} MB → ${r.heapAfterMb} MB |`,
         '',
       );

@@ -237,12 +237,15 @@ it('survives upstreams killed and stopped under calls on every surface: deadline
     // The faults: kills and stops in turn, each on one upstream's whole process set (its own and session links).
     let kills = 0;
     let stops = 0;
+    // Processes of one upstream at a time: its own, plus any session links (issue 16 defect 3: one per initialize).
+    let mostProcesses = 0;
     for (let round = 0; kills < KILLS || stops < STOPS; round++) {
       const name = UPSTREAMS[round % UPSTREAMS.length] as Upstream;
       await waitForState(server.view, name, 'ready', 30_000);
       const procs = upstreamProcesses(marker).filter((p) => p.server === name && p.state !== 'Z');
       for (const p of upstreamProcesses(marker)) groups.add(p.pgid);
       expect(procs.length).toBeGreaterThan(0);
+      mostProcesses = Math.max(mostProcesses, procs.length);
       const stop = stops < STOPS && (round % 3 === 2 || kills >= KILLS);
       if (stop) {
         stops++;
@@ -286,6 +289,7 @@ it('survives upstreams killed and stopped under calls on every surface: deadline
       marginMs: MARGIN_MS,
       allReady,
       orphans: orphans.length,
+      mostProcessesPerUpstream: mostProcesses,
       heapBaselineMb: Math.round(heapBaseline / 2 ** 20),
       heapAfterMb: Math.round(heapAfter / 2 ** 20),
     };
@@ -297,6 +301,9 @@ it('survives upstreams killed and stopped under calls on every surface: deadline
     expect(tally.overDeadline, 'calls that waited past deadline + margin').toEqual([]);
     expect(allReady).toBe(true);
     expect(orphans, 'upstream processes alive after close()').toEqual([]);
+    // A session that declares no client capabilities shares the server's connection: sessions renewed after every
+    // fault must not pile processes up.
+    expect(mostProcesses).toBeLessThanOrEqual(2);
     expect(report.heapAfterMb - report.heapBaselineMb).toBeLessThan(HEAP_SLACK_MB);
     // Every surface made calls, and calls succeeded between the faults.
     for (const surface of ['rest', '/mcp', '/mcp/all', '/mcp/servers']) {
