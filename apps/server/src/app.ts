@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ActivityLog } from '@mcpproxy/activity';
 import type { ConfigService } from '@mcpproxy/configsvc';
 import {
   type Config,
@@ -19,6 +20,8 @@ import type { Broadcaster } from '@mcpproxy/ws-broadcast';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
+import { restSurface } from './activity.js';
+import { mountActivityRoutes } from './activity-routes.js';
 import { drainUnreadBody } from './body.js';
 import type { Metrics } from './metrics.js';
 import { ApiError, createErrorHandler, sendProblem, toProblem } from './problems.js';
@@ -94,6 +97,8 @@ export interface HttpAppDeps {
   webDist?: string | null | undefined;
   /** The tool scanner: findings on tool rows, `GET /security/findings`, `POST /servers/{name}/scan`. @default none */
   scanner?: Pick<ToolScanService, 'annotate' | 'findings' | 'rescan'> | undefined;
+  /** The activity log: `GET /activity*`; without one those routes answer 404. @default none */
+  activity?: ActivityLog | undefined;
 }
 
 /** Routes open without the API key (probes and the static dashboard shell). */
@@ -132,6 +137,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     maxBodyBytes = MAX_BODY_BYTES,
     webDist,
     scanner,
+    activity,
   } = deps;
 
   let secretsFrom: Config | undefined;
@@ -261,7 +267,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       return next();
     };
 
-  const caller = (c: Context<AppEnv>): Caller => ({ source: 'rest', requestId: c.get('requestId') });
+  const caller = (c: Context<AppEnv>): Caller => ({
+    source: restSurface(c.req.raw.headers) === 'cli' ? 'cli' : 'rest',
+    requestId: c.get('requestId'),
+  });
 
   // ---------------------------------------------------------------- probes, metrics, UI, SSE
 
@@ -381,6 +390,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   });
 
   mountSecurityRoutes(api, { scanner, management, config });
+  mountActivityRoutes(api, { log: activity });
 
   api.openapi(approveToolsRoute, async (c) => {
     const body = (c.req.valid('json') as { tools?: string[] } | undefined) ?? {};
@@ -401,7 +411,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 
   api.openapi(callToolRoute, async (c) => {
     const { name, arguments: args } = c.req.valid('json');
-    const result = await management.callTool(name, args, { signal: c.req.raw.signal });
+    const result = await management.callTool(name, args, {
+      signal: c.req.raw.signal,
+      origin: { surface: restSurface(c.req.raw.headers) },
+    });
     return c.json(result, 200);
   });
 

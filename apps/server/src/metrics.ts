@@ -1,3 +1,4 @@
+import type { ActivityMetrics } from '@mcpproxy/activity';
 import {
   type AppState,
   AppStateSchema,
@@ -30,6 +31,8 @@ export interface MetricsOptions {
   version?: string | undefined;
   /** The tool scanner's counts, read at scrape time. @default none (no scanner series) */
   scanner?: (() => ScanStats) | undefined;
+  /** The activity log's counts, read at scrape time. @default none (no activity series) */
+  activity?: (() => ActivityMetrics | undefined) | undefined;
 }
 
 /** The Prometheus registry of one server and the hooks that feed it. */
@@ -63,9 +66,45 @@ export function createMetrics({
   processMetrics = true,
   version = '0.0.0',
   scanner,
+  activity,
 }: MetricsOptions): Metrics {
   const registry = new Registry();
   const registers = [registry];
+
+  if (activity) {
+    const totals = [
+      ['mcpproxy_activity_recorded_total', 'Activity records queued since start.', 'recorded'],
+      ['mcpproxy_activity_written_total', 'Activity records written to activity.db since start.', 'written'],
+      [
+        'mcpproxy_activity_dropped_total',
+        'Activity records dropped (queue full or a failed write) since start.',
+        'dropped',
+      ],
+      ['mcpproxy_activity_pruned_total', 'Activity records pruned by retention since start.', 'pruned'],
+    ] as const;
+    for (const [name, help, key] of totals) {
+      // The log keeps the running totals; the counter catches up with them at each scrape.
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const now = activity()?.[key] ?? seen;
+          if (now > seen) this.inc(now - seen);
+          seen = Math.max(seen, now);
+        },
+      });
+    }
+    new Gauge({
+      name: 'mcpproxy_activity_queue_depth',
+      help: 'Activity records queued and not yet written.',
+      registers,
+      collect() {
+        this.set(activity()?.queued ?? 0);
+      },
+    });
+  }
 
   if (scanner) {
     new Gauge({

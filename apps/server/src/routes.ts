@@ -233,6 +233,50 @@ export const scanServerRoute = createRoute({
   },
 });
 
+const PromptInfo = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    arguments: z.unknown().optional(),
+    hash: z.string(),
+    approval: z.enum(['approved', 'pending', 'changed']),
+    approved_hash: z.string().optional(),
+  })
+  .openapi('PromptInfo');
+
+export const serverPromptsRoute = createRoute({
+  method: 'get',
+  path: '/servers/{name}/prompts',
+  tags: ['security'],
+  summary:
+    "A server's prompts as last listed through /mcp/servers/{name}, with their pinning state (empty before any prompts/list)",
+  request: { params: NameParam },
+  responses: {
+    200: json(z.object({ prompts: z.array(PromptInfo) }), 'The prompts'),
+    404: problem('NOT_FOUND'),
+    ...common,
+  },
+});
+
+export const approvePromptsRoute = createRoute({
+  method: 'post',
+  path: '/servers/{name}/prompts/approve',
+  tags: ['security'],
+  summary: 'Approve prompts (all pending and changed when `prompts` is omitted)',
+  middleware: [jsonBody(false)],
+  request: {
+    params: NameParam,
+    body: jsonBodyOf(
+      z.strictObject({ prompts: z.array(z.string().min(1)).optional() }).openapi('ApprovePromptsRequest'),
+      false,
+    ),
+  },
+  responses: {
+    200: json(z.object({ approved: z.array(z.string()) }), 'The prompts whose state changed'),
+    ...bodyErrors,
+  },
+});
+
 export const securityFindingsRoute = createRoute({
   method: 'get',
   path: '/security/findings',

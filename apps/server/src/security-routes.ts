@@ -1,20 +1,26 @@
 import type { SecurityFindingsResponse } from '@mcpproxy/contracts';
 import type { ManagementService } from '@mcpproxy/management';
 import type { HttpApp } from './app.js';
-import { scanServerRoute, securityFindingsRoute } from './routes.js';
+import type { PromptPins } from './mcp/prompt-pins.js';
+import { approvePromptsRoute, scanServerRoute, securityFindingsRoute, serverPromptsRoute } from './routes.js';
 import type { ToolScanService } from './tool-scanner.js';
 
 /** What the security routes read. */
 export interface SecurityRoutesDeps {
   /** The tool scanner; without one the routes answer that the scanner is off. */
   scanner?: Pick<ToolScanService, 'findings' | 'rescan'> | undefined;
-  /** Answers `NOT_FOUND` for an unknown server when there is no scanner. */
+  /** Prompt pins of `/mcp/servers/{name}`; without them the prompt routes answer an empty list. */
+  prompts?: Pick<PromptPins, 'list' | 'approve'> | undefined;
+  /** Answers `NOT_FOUND` for an unknown server; approving prompts is a human-only operation of its gates. */
   management: Pick<ManagementService, 'getServer'>;
   config: { snapshot(): { security: { scanner: boolean; block_on: 'hard' | 'none' } } };
 }
 
-/** `GET /security/findings` and `POST /servers/{name}/scan` (docs/security.md, the tool scanner). */
-export function mountSecurityRoutes(api: HttpApp, { scanner, management, config }: SecurityRoutesDeps): void {
+/**
+ * `GET /security/findings` and `POST /servers/{name}/scan` (docs/security.md, the tool scanner), and the prompt pins
+ * of `/mcp/servers/{name}`: `GET /servers/{name}/prompts`, `POST /servers/{name}/prompts/approve` (REST only: a person).
+ */
+export function mountSecurityRoutes(api: HttpApp, { scanner, prompts, management, config }: SecurityRoutesDeps): void {
   const off = (): SecurityFindingsResponse => ({
     scanner: false,
     block_on: config.snapshot().security.block_on,
@@ -31,5 +37,18 @@ export function mountSecurityRoutes(api: HttpApp, { scanner, management, config 
       return c.json(off(), 200);
     }
     return c.json(await scanner.rescan(name), 200);
+  });
+
+  api.openapi(serverPromptsRoute, (c) => {
+    const { name } = c.req.valid('param');
+    management.getServer(name);
+    return c.json({ prompts: prompts ? prompts.list(name) : [] }, 200);
+  });
+
+  api.openapi(approvePromptsRoute, (c) => {
+    const { name } = c.req.valid('param');
+    management.getServer(name);
+    const body = (c.req.valid('json') as { prompts?: string[] } | undefined) ?? {};
+    return c.json({ approved: prompts ? prompts.approve(name, body.prompts) : [] }, 200);
   });
 }

@@ -8,6 +8,7 @@ import type { ManagementService } from '@mcpproxy/management';
 import type { ToolIndex } from '@mcpproxy/search';
 import type { StateView } from '@mcpproxy/stateview';
 import type { Broadcaster } from '@mcpproxy/ws-broadcast';
+import type { ServerActivity } from './activity.js';
 import type { HttpApp } from './app.js';
 import type { FileApprovalsStore } from './approvals-store.js';
 import { listenHttp, urlOf } from './http-server.js';
@@ -76,6 +77,8 @@ export interface ServerServices {
   metrics: Metrics;
   security: Security;
   approvals: FileApprovalsStore;
+  /** The activity log (its `log` is undefined when `activity.enabled` is false). */
+  activity: ServerActivity;
   mcp: McpEndpoints;
   app: HttpApp;
   logger: Logger;

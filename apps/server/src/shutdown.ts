@@ -30,7 +30,7 @@ export function createShutdown({
   timeoutMs,
   beforeStop,
 }: ShutdownOptions): () => Promise<void> {
-  const { broadcaster, mcp, supervisor, management, approvals, config, metrics, view, bus } = services;
+  const { broadcaster, mcp, supervisor, management, approvals, activity, config, metrics, view, bus } = services;
 
   const step = async (name: string, fn: () => Promise<void> | void) => {
     try {
@@ -61,6 +61,8 @@ export function createShutdown({
     await step('http', () => raceTimeout(serverClosed, 500));
     await step('management', () => management.close());
     await step('approvals', () => approvals.close());
+    // After every call has settled (actors and sessions are closed), so the last records are flushed too.
+    await step('activity', () => activity.close());
     await step('config', () => config.close());
     metrics.close();
     view.close();

@@ -13,6 +13,7 @@ import { createToolIndex } from '@mcpproxy/search';
 import { createStateView } from '@mcpproxy/stateview';
 import { createConnector } from '@mcpproxy/upstream';
 import { createBroadcaster } from '@mcpproxy/ws-broadcast';
+import { createServerActivity } from './activity.js';
 import { createHttpApp } from './app.js';
 import { openApprovalsStore } from './approvals-store.js';
 import { type AppLogger, createLogger, type LogLevel } from './logger.js';
@@ -136,6 +137,16 @@ export async function wireServices({
   });
   cleanups.push(() => approvals.close());
 
+  // Opened here, after serve() took the data-dir lock: only one process ever writes activity.db.
+  const activity = createServerActivity({
+    dataDir,
+    config: cfgService,
+    bus: eventBus,
+    clock,
+    logger: child('activity'),
+  });
+  cleanups.push(() => activity.close());
+
   const scanner = createToolScanService({
     config: cfgService,
     bus: eventBus,
@@ -167,6 +178,8 @@ export async function wireServices({
     index,
     clock,
     logger: child('management'),
+    onToolCall: activity.toolCall,
+    onAction: activity.action,
   });
   cleanups.push(() => management.close());
 
@@ -196,6 +209,7 @@ export async function wireServices({
     processMetrics,
     version: VERSION,
     scanner: () => scanner.stats(),
+    activity: activity.log ? () => activity.log?.metrics() : undefined,
   });
   cleanups.push(() => metrics.close());
 
@@ -209,6 +223,7 @@ export async function wireServices({
     logger: child('mcp'),
     version: VERSION,
     scanner,
+    activity,
   });
   cleanups.push(() => mcpEndpoints.close());
 
@@ -224,6 +239,7 @@ export async function wireServices({
     ready,
     version: VERSION,
     scanner,
+    activity: activity.log,
     mcp: mcp ?? ((a) => void a.route('/', mcpEndpoints.routes)),
   });
 
@@ -238,6 +254,7 @@ export async function wireServices({
     metrics,
     security,
     approvals,
+    activity,
     mcp: mcpEndpoints,
     app,
     logger,

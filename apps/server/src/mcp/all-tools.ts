@@ -151,8 +151,14 @@ export function createAllServer(
       };
     }
     try {
+      const client = server.getClientVersion();
       const result = await management.callTool(`${parts.server}:${parts.tool}`, request.params.arguments ?? {}, {
         signal: AbortSignal.any([signal, extra.signal]),
+        origin: {
+          surface: 'mcp_all',
+          session: extra.sessionId,
+          client: { name: client?.name, version: client?.version },
+        },
       });
       return result as CallToolResult;
     } catch (error) {

@@ -5,6 +5,7 @@ import type { EventBus } from '@mcpproxy/events';
 import type { ManagementService } from '@mcpproxy/management';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Hono } from 'hono';
+import type { ServerActivity } from '../activity.js';
 import { createAllServer, createAllToolsCatalog } from './all-tools.js';
 import {
   admitServer,
@@ -65,6 +66,8 @@ export interface McpEndpointsOptions {
   version?: string | undefined;
   /** The tool scanner: `quarantine_security inspect_tools` shows its findings. @default none */
   scanner?: ToolAnnotator | undefined;
+  /** The activity log: passthrough calls are recorded, `tools_stat` reads it. @default none */
+  activity?: Pick<ServerActivity, 'log' | 'passthroughCall'> | undefined;
 }
 
 /** `/mcp/servers/{name}` sessions holding a link of their own (bounded per server by `max_session_links`). */
@@ -124,6 +127,7 @@ export function createMcpEndpoints({
   killGraceMs = 2_000,
   version = '0.0.0',
   scanner,
+  activity,
 }: McpEndpointsOptions): McpEndpoints {
   const table = (label: string) =>
     new SessionTable({
@@ -141,9 +145,9 @@ export function createMcpEndpoints({
   const serverTable = table('/mcp/servers');
   const catalog = createAllToolsCatalog({ supervisor, bus, clock, logger, debounceMs: listChangedDebounceMs });
   const passthroughs = new Map<string, Set<PassthroughSession>>();
-  const searchDeps = { management, config, bus, logger, version, scanner };
+  const searchDeps = { management, config, bus, logger, version, scanner, activity: activity?.log };
   const links = new LinkBudget(() => config.snapshot().max_session_links);
-  const passDeps = { bus, config, clock, logger, env, killGraceMs, links };
+  const passDeps = { bus, config, clock, logger, env, killGraceMs, links, onToolCall: activity?.passthroughCall };
 
   // A server that stops being reachable ends its sessions; an approval change makes them list again.
   const offs = [

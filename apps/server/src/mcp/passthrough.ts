@@ -3,6 +3,7 @@ import type { ConfigService } from '@mcpproxy/configsvc';
 import type { Clock, Logger, TimerHandle, ToolCallStatus } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { PassthroughCallReport } from '../activity.js';
 import {
   gateToolCall,
   isNotification,
@@ -33,6 +34,8 @@ export interface PassthroughDeps {
   killGraceMs: number;
   /** Slots of `max_session_links`, per server. */
   links: LinkBudget;
+  /** Hears every tool call once it settled (the activity log); must only queue. @default none */
+  onToolCall?: ((call: PassthroughCallReport) => void) | undefined;
 }
 
 type Via = 'shared' | 'link';
@@ -41,6 +44,8 @@ interface Call {
   method: string;
   /** For `tools/call`: the tool, for `tool_called`. */
   tool?: string | undefined;
+  /** For `tools/call`: its arguments, for the activity log. */
+  args?: unknown;
   started: number;
   timer?: TimerHandle | undefined;
   progressToken?: string | number | undefined;
@@ -133,9 +138,10 @@ export class PassthroughSession implements SessionBinding {
       if (m.method === 'tools/call') {
         const tool = String(m.params?.name ?? '');
         call.tool = tool;
+        call.args = m.params?.arguments;
         const gate = gateToolCall(this.actor, tool, this.#listed);
         if (typeof gate === 'string') {
-          this.#publish(tool, call.started, 'rejected');
+          this.#publish(tool, call.started, 'rejected', { args: call.args, error: gate });
           void this.#toClient(toolError(m.id, gate));
           return;
         }
@@ -162,7 +168,7 @@ export class PassthroughSession implements SessionBinding {
       if (call && id !== undefined) {
         this.#calls.delete(id);
         this.deps.clock.clearTimeout(call.timer);
-        this.#settle(call, 'aborted', 'error');
+        this.#settle(call, 'aborted', 'error', { error: 'cancelled by the client' });
         if (call.via === undefined) {
           // Still queued: it never left, so nothing upstream needs to hear of it.
           this.#unqueue(id);
@@ -189,13 +195,9 @@ export class PassthroughSession implements SessionBinding {
     if (call.via === 'shared') void this.#shared?.send(cancel);
     else if (call.via === 'link') this.#sendNow(cancel);
     else this.#unqueue(id);
-    this.#settle(call, 'timeout', 'timeout');
-    void this.#toClient(
-      toolError(
-        id,
-        `UPSTREAM_TIMEOUT: tool "${call.tool}" of server "${this.actor.name}" timed out after ${deadline} ms`,
-      ),
-    );
+    const text = `UPSTREAM_TIMEOUT: tool "${call.tool}" of server "${this.actor.name}" timed out after ${deadline} ms`;
+    this.#settle(call, 'timeout', 'timeout', { error: text });
+    void this.#toClient(toolError(id, text));
   }
 
   async #initialize(m: Msg & { id: RequestId; params?: Record<string, unknown> }): Promise<void> {
@@ -406,8 +408,8 @@ export class PassthroughSession implements SessionBinding {
     if (!call) return;
     this.#calls.delete(m.id);
     this.deps.clock.clearTimeout(call.timer);
-    this.#settle(call, 'failed', 'error');
     const text = `UPSTREAM_UNAVAILABLE: server "${this.actor.name}" failed the request: ${String(error)}`;
+    this.#settle(call, 'failed', 'error', { error: text });
     void this.#toClient(call.tool !== undefined ? toolError(m.id, text) : rpcError(m.id, -32603, text));
   }
 
@@ -421,7 +423,7 @@ export class PassthroughSession implements SessionBinding {
       if (call.via === 'shared') continue;
       this.#calls.delete(id);
       this.deps.clock.clearTimeout(call.timer);
-      this.#settle(call, 'failed', 'error');
+      this.#settle(call, 'failed', 'error', { error: text });
       answers.push(this.#toClient(call.tool !== undefined ? toolError(id, text) : rpcError(id, -32603, text)));
     }
     this.#queue.length = 0;
@@ -453,7 +455,11 @@ export class PassthroughSession implements SessionBinding {
       if (call.tool !== undefined) {
         // As callTool counts them: an answer (also an isError result) is a success, a JSON-RPC error a failure.
         const failed = 'error' in m;
-        this.#settle(call, failed ? 'failed' : 'ok', failed || result?.isError === true ? 'error' : 'ok');
+        const rpcErr = failed ? (m as { error?: { message?: unknown } }).error : undefined;
+        this.#settle(call, failed ? 'failed' : 'ok', failed || result?.isError === true ? 'error' : 'ok', {
+          result,
+          error: rpcErr ? String(rpcErr.message ?? 'JSON-RPC error') : undefined,
+        });
       }
       void this.#toClient(m);
       return;
@@ -486,19 +492,50 @@ export class PassthroughSession implements SessionBinding {
   }
 
   /** Settles a tool call: its outcome feeds the circuit breaker once, and it is reported as `tool_called`. */
-  #settle(call: Call, outcome: CallOutcome, status: ToolCallStatus): void {
+  #settle(
+    call: Call,
+    outcome: CallOutcome,
+    status: ToolCallStatus,
+    end: { result?: unknown; error?: string } = {},
+  ): void {
     if (call.tool === undefined) return;
     if (call.permit) this.actor.recordCallOutcome(call.permit, outcome);
     call.permit = undefined;
-    this.#publish(call.tool, call.started, status);
+    this.#publish(call.tool, call.started, status, { args: call.args, ...end });
   }
 
-  #publish(tool: string, started: number, status: ToolCallStatus): void {
-    this.deps.bus.publish({
-      type: 'tool_called',
-      server: this.actor.name,
-      data: { tool, duration_ms: this.deps.clock.now() - started, status },
-    });
+  #publish(
+    tool: string,
+    started: number,
+    status: ToolCallStatus,
+    detail: { args?: unknown; result?: unknown; error?: string | undefined } = {},
+  ): void {
+    const duration_ms = this.deps.clock.now() - started;
+    this.deps.bus.publish({ type: 'tool_called', server: this.actor.name, data: { tool, duration_ms, status } });
+    const report = this.deps.onToolCall;
+    if (!report) return;
+    const client = this.#initParams?.clientInfo as { name?: unknown; version?: unknown } | undefined;
+    try {
+      report({
+        server: this.actor.name,
+        tool,
+        origin: {
+          surface: 'mcp_server',
+          session: this.session.id,
+          client: {
+            name: typeof client?.name === 'string' ? client.name : undefined,
+            version: typeof client?.version === 'string' ? client.version : undefined,
+          },
+        },
+        status,
+        duration_ms,
+        arguments: detail.args,
+        result: detail.result,
+        error: detail.error,
+      });
+    } catch (error) {
+      this.deps.logger.error('activity: recording a passthrough call failed', { error: String(error) });
+    }
   }
 
   // ── end ───────────────────────────────────────────────────────────────
@@ -513,7 +550,7 @@ export class PassthroughSession implements SessionBinding {
     // Abort the session's upstream work: every request still in flight is cancelled upstream before closing.
     for (const [id, call] of this.#calls) {
       this.deps.clock.clearTimeout(call.timer);
-      this.#settle(call, 'aborted', 'error');
+      this.#settle(call, 'aborted', 'error', { error: `session ended (${reason})` });
       if (link && call.via === 'link') {
         await link.transport
           .send({

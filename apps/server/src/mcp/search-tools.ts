@@ -1,3 +1,4 @@
+import type { ActivityLog } from '@mcpproxy/activity';
 import type { ConfigService } from '@mcpproxy/configsvc';
 import type { Logger, ServerConfigInput, ToolInfo } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
@@ -21,6 +22,8 @@ export interface SearchToolsDeps {
   version: string;
   /** The tool scanner: adds each tool's verdict and findings to `inspect_tools`. @default none */
   scanner?: ToolAnnotator | undefined;
+  /** The activity log: `tools_stat` adds each tool's last 24 hours from it (survives restarts). @default none */
+  activity?: Pick<ActivityLog, 'stats'> | undefined;
 }
 
 /** Adds the tool scanner's verdict and findings to tool rows. */
@@ -106,7 +109,7 @@ const serverFields = {
  * sends `notifications/tools/list_changed`). `signal` (the session's) aborts every upstream call made for it.
  */
 export function createSearchServer(
-  { management, config, bus, logger, version, scanner }: SearchToolsDeps,
+  { management, config, bus, logger, version, scanner, activity }: SearchToolsDeps,
   signal?: AbortSignal,
 ): { server: McpServer; close(): Promise<void> } {
   const server = new McpServer(
@@ -173,7 +176,15 @@ export function createSearchServer(
     async ({ name, args }, extra) => {
       try {
         const callSignal = signal ? AbortSignal.any([signal, extra.signal]) : extra.signal;
-        const result = await management.callTool(name, args ?? {}, { signal: callSignal });
+        const client = server.server.getClientVersion();
+        const result = await management.callTool(name, args ?? {}, {
+          signal: callSignal,
+          origin: {
+            surface: 'mcp',
+            session: extra.sessionId,
+            client: { name: client?.name, version: client?.version },
+          },
+        });
         return result as CallToolResult;
       } catch (error) {
         return errorResult(error);
@@ -284,10 +295,21 @@ export function createSearchServer(
       title: 'Tool call statistics',
       description:
         'Call statistics per upstream tool ("server:tool"): calls, errors, timeouts, rejected calls, total time and ' +
-        'the last call. Use it to pick reliable tools or to see what failed.',
+        'the last call, since the proxy started; `last_24h` adds calls, errors and p50/p95 duration per tool over ' +
+        'the last 24 hours from the activity log. Use it to pick reliable tools or to see what failed.',
       inputSchema: {},
     },
-    async () => text({ tools: management.toolStats() }),
+    async () => {
+      let last24h: unknown[] | undefined;
+      try {
+        last24h = activity
+          ?.stats({ groupBy: 'tool', window: '24h', bucket: '24h' })
+          .groups.map(({ buckets: _b, ...figures }) => figures);
+      } catch (error) {
+        logger.warn('tools_stat: reading the activity log failed', { error: String(error) });
+      }
+      return text(last24h ? { tools: management.toolStats(), last_24h: last24h } : { tools: management.toolStats() });
+    },
   );
 
   const gated: [RegisteredTool, Record<string, OperationName | undefined>][] = [
