@@ -1,5 +1,5 @@
 import type { SecurityFindingsResponse } from '@mcpproxy/contracts';
-import type { ManagementService } from '@mcpproxy/management';
+import { ManagementError, type ManagementService } from '@mcpproxy/management';
 import type { HttpApp } from './app.js';
 import type { PromptPins } from './mcp/prompt-pins.js';
 import { approvePromptsRoute, scanServerRoute, securityFindingsRoute, serverPromptsRoute } from './routes.js';
@@ -13,7 +13,13 @@ export interface SecurityRoutesDeps {
   prompts?: Pick<PromptPins, 'list' | 'approve'> | undefined;
   /** Answers `NOT_FOUND` for an unknown server; approving prompts is a human-only operation of its gates. */
   management: Pick<ManagementService, 'getServer'>;
-  config: { snapshot(): { security: { scanner: boolean; block_on: 'hard' | 'none' } } };
+  config: {
+    snapshot(): {
+      read_only_mode: boolean;
+      disable_management: boolean;
+      security: { scanner: boolean; block_on: 'hard' | 'none' };
+    };
+  };
 }
 
 /**
@@ -48,6 +54,12 @@ export function mountSecurityRoutes(api: HttpApp, { scanner, prompts, management
   api.openapi(approvePromptsRoute, (c) => {
     const { name } = c.req.valid('param');
     management.getServer(name);
+    // The gates of every management write (approving tools passes the same ones).
+    const { read_only_mode, disable_management } = config.snapshot();
+    if (read_only_mode) throw new ManagementError('READ_ONLY', 'read_only_mode is on: approving prompts is refused');
+    if (disable_management) {
+      throw new ManagementError('MANAGEMENT_DISABLED', 'disable_management is on: approving prompts is refused');
+    }
     const body = (c.req.valid('json') as { prompts?: string[] } | undefined) ?? {};
     return c.json({ approved: prompts ? prompts.approve(name, body.prompts) : [] }, 200);
   });
