@@ -17,6 +17,13 @@ export { createRestClient, serverRoot } from './rest.js';
 export type { HttpMethod, RestRouteName } from './routes.js';
 export { REST_ROUTES } from './routes.js';
 export type {
+  ActivityFigures,
+  ActivityFilters,
+  ActivityPage,
+  ActivityQuery,
+  ActivityRecord,
+  ActivityStats,
+  ActivityStatsQuery,
   ConfigReload,
   ConfigValidation,
   FetchLike,

@@ -22,6 +22,12 @@ import {
 import { ClientError, errorFromResponse } from './errors.js';
 import { fillPath, REST_ROUTES, type RestRouteName } from './routes.js';
 import type {
+  ActivityFilters,
+  ActivityPage,
+  ActivityQuery,
+  ActivityRecord,
+  ActivityStats,
+  ActivityStatsQuery,
   ConfigReload,
   ConfigValidation,
   FetchLike,
@@ -99,6 +105,27 @@ export interface RestClient {
    * (as `apikey=`, since `EventSource` cannot send headers). It makes no request.
    */
   eventsUrl(query?: LiveQuery): string;
+  /** `GET /activity`: a page of the activity log, newest first, filtered. */
+  listActivity(query?: ActivityQuery, options?: RequestOptions): Promise<ActivityPage>;
+  /** `GET /activity/{id}`: one record. */
+  getActivity(id: number, options?: RequestOptions): Promise<ActivityRecord>;
+  /** `GET /activity/stats`: calls, errors, p50/p95 per server or tool over a window, in buckets. */
+  activityStats(query?: ActivityStatsQuery, options?: RequestOptions): Promise<ActivityStats>;
+  /**
+   * `GET /activity/export`: every matching record, oldest first, as NDJSON or CSV text chunks as they arrive (the
+   * export is streamed; nothing is held whole).
+   */
+  exportActivity(
+    query?: ActivityFilters & { format?: 'ndjson' | 'csv' | undefined },
+    options?: RequestOptions,
+  ): Promise<AsyncIterable<string>>;
+}
+
+/** Query parameters from an object, leaving out what is undefined. */
+function queryOf(values: object): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) params.set(key, String(value));
+  return params;
 }
 
 /** Normalises a server URL to its root: no trailing slash, no `/api/v1`. */
@@ -154,6 +181,8 @@ interface Call {
   schema?: Schema;
   timeoutMs?: number;
   signal?: AbortSignal | undefined;
+  /** Hands back the response body as a stream of text chunks instead of parsing it (after a 2xx). */
+  stream?: boolean;
 }
 
 /**
@@ -171,6 +200,7 @@ export function createRestClient({
   timeoutMs = 30_000,
   callTimeoutMs = 150_000,
   clock = systemClock,
+  clientName,
 }: RestClientOptions): RestClient {
   if (!fetchFn) throw new TypeError('no fetch: pass one in the options (Node 18+ and browsers have a global fetch)');
   // Always called as a plain function: a browser's fetch throws "Illegal invocation" when called as another
@@ -185,6 +215,7 @@ export function createRestClient({
     const what = `${method} ${fillPath(path, call.params)}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    if (clientName) headers['x-mcpproxy-client'] = clientName;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
 
     const controller = new AbortController();
@@ -219,6 +250,7 @@ export function createRestClient({
           cause: error,
         });
       }
+      if (call.stream && response.ok && response.body) return textChunks(response.body) as T;
       const text = await response.text().catch((error: unknown) => {
         throw new ClientError('UNREACHABLE', `${what}: the answer broke off (${describe(error)})`, { cause: error });
       });
@@ -306,7 +338,30 @@ export function createRestClient({
       const params = liveParams(query, apiKey).toString();
       return `${baseUrl}/api/v1${REST_ROUTES.eventsUrl.path}${params ? `?${params}` : ''}`;
     },
+    listActivity: (query = {}, o) => request('listActivity', { query: queryOf(query), signal: o?.signal }),
+    getActivity: (id, o) => request('getActivity', { params: { id: String(id) }, signal: o?.signal }),
+    activityStats: (query = {}, o) => request('activityStats', { query: queryOf(query), signal: o?.signal }),
+    exportActivity: (query = {}, o) =>
+      request('exportActivity', { query: queryOf(query), stream: true, timeoutMs: 0, signal: o?.signal }),
   };
+}
+
+/** A response body as text chunks (UTF-8, split characters kept whole across chunks). */
+async function* textChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const text = decoder.decode(value, { stream: true });
+      if (text) yield text;
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 function describe(error: unknown): string {

@@ -30,6 +30,10 @@ export const REST_ROUTES = {
   validateConfig: { method: 'POST', path: '/config/validate' },
   reloadConfig: { method: 'POST', path: '/config/reload' },
   eventsUrl: { method: 'GET', path: '/events' },
+  listActivity: { method: 'GET', path: '/activity' },
+  getActivity: { method: 'GET', path: '/activity/{id}' },
+  activityStats: { method: 'GET', path: '/activity/stats' },
+  exportActivity: { method: 'GET', path: '/activity/export' },
 } as const satisfies Record<string, { method: HttpMethod; path: string }>;
 
 /** HTTP methods the API uses. */

@@ -20,6 +20,11 @@ export interface RestClientOptions {
   callTimeoutMs?: number | undefined;
   /** Time source of the timeouts. @default systemClock */
   clock?: Clock | undefined;
+  /**
+   * Who is calling, sent as `X-MCPProxy-Client` (the CLI sends `cli`, so its tool calls and actions are recorded as
+   * made by the CLI in the activity log). A browser sends no such header unless given. @default none
+   */
+  clientName?: string | undefined;
 }
 
 /** Per-call options. */
@@ -71,4 +76,91 @@ export interface LiveQuery {
   since?: number | undefined;
   /** The epoch `since` belongs to. */
   epoch?: string | undefined;
+}
+
+/** Filters of the activity log's reads (`GET /activity`, `/activity/export`); docs/activity.md. */
+export interface ActivityFilters {
+  server?: string | undefined;
+  tool?: string | undefined;
+  /** `ok` | `error` | `timeout` | `rejected` | `circuit_open` | `blocked`. */
+  status?: string | undefined;
+  session?: string | undefined;
+  /** Client name from the MCP `initialize`. */
+  client?: string | undefined;
+  /** `tool_call` | `lifecycle` | `management`. */
+  kind?: string | undefined;
+  /** Words in the tool name, error or payload. */
+  q?: string | undefined;
+  /** ISO time or epoch ms, inclusive. */
+  since?: string | number | undefined;
+  /** ISO time or epoch ms, exclusive. */
+  until?: string | number | undefined;
+}
+
+/** `GET /activity` query: filters plus keyset paging. */
+export interface ActivityQuery extends ActivityFilters {
+  /** 1–1000. @default 50 */
+  limit?: number | undefined;
+  /** `next_cursor` of the previous page. */
+  cursor?: string | undefined;
+}
+
+/** One record of the activity log. */
+export interface ActivityRecord {
+  id: number;
+  time: string;
+  kind: 'tool_call' | 'lifecycle' | 'management';
+  server: string | null;
+  tool: string | null;
+  surface: 'mcp' | 'mcp_all' | 'mcp_server' | 'rest' | 'cli' | null;
+  session: string | null;
+  client_name: string | null;
+  client_version: string | null;
+  status: string | null;
+  duration_ms: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  request_bytes: number | null;
+  response_bytes: number | null;
+  arguments: string | null;
+  result: string | null;
+  arguments_truncated: boolean;
+  result_truncated: boolean;
+  action: string | null;
+  actor: string | null;
+  detail: string | null;
+}
+
+/** A page of records, newest first; `next_cursor` is `null` on the last page. */
+export interface ActivityPage {
+  records: ActivityRecord[];
+  next_cursor: string | null;
+}
+
+/** Calls, errors and duration percentiles. */
+export interface ActivityFigures {
+  calls: number;
+  errors: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+/** `GET /activity/stats`: per server or `server:tool`, over the window and per bucket. */
+export interface ActivityStats {
+  group_by: 'server' | 'tool';
+  since: string;
+  until: string;
+  window_ms: number;
+  bucket_ms: number;
+  groups: Array<ActivityFigures & { key: string; buckets: Array<ActivityFigures & { start: string }> }>;
+}
+
+/** `GET /activity/stats` query. */
+export interface ActivityStatsQuery {
+  /** @default 'server' */
+  group_by?: 'server' | 'tool' | undefined;
+  /** A duration such as `1h`. @default '1h' */
+  window?: string | undefined;
+  /** Bucket width. @default a twelfth of the window */
+  bucket?: string | undefined;
 }
