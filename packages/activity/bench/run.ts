@@ -256,7 +256,7 @@ async function sustained(log: ActivityLog | undefined, seconds: number): Promise
     });
   }
   const s0 = process.hrtime.bigint();
-  const stats = log.stats({ groupBy: 'server', window: '5m', bucket: '1m', until: end });
+  const stats = await log.stats({ groupBy: 'server', window: '5m', bucket: '1m', until: end });
   rows.push({
     name: `stats() by server, 5 min window (${stats.groups.reduce((n, g) => n + g.calls, 0).toLocaleString('en')} calls), 1 min buckets`,
     value: formatNs(Number(process.hrtime.bigint() - s0)),

@@ -20,7 +20,7 @@ import {
   MAX_STATS_BUCKETS,
   MAX_STATS_WINDOW_MS,
 } from './schema.js';
-import { type Filters, INSERT_SQL, Store } from './store.js';
+import { type Filters, figuresOf, figuresQuery, INSERT_SQL, Store } from './store.js';
 import { Writer } from './writer.js';
 
 /** Counters of the recording path, for `/metrics`. */
@@ -81,8 +81,11 @@ export interface ActivityLog {
   list(query?: ActivityQueryInput): ActivityPage;
   /** One record, or `undefined`. */
   get(id: number): ActivityRecord | undefined;
-  /** Tool-call figures over a window, per server or per `server:tool`, in buckets. */
-  stats(query?: ActivityStatsInput): ActivityStats;
+  /**
+   * Tool-call figures over a window, per server or per `server:tool`, in buckets. Computed in the writer thread
+   * (a wide window sorts many calls), so it is async; bad input rejects with `ACTIVITY_INVALID_QUERY`.
+   */
+  stats(query?: ActivityStatsInput): Promise<ActivityStats>;
   /** The matching records, oldest first, as NDJSON or CSV text chunks of one page each. */
   export(query?: ActivityExportInput): AsyncIterable<string>;
   /** Writes everything queued now. */
@@ -282,7 +285,7 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
       }
       return store.get(id);
     },
-    stats(query = {}) {
+    async stats(query = {}) {
       ensureOpen();
       const parsed = ActivityStatsQuerySchema.safeParse(query);
       if (!parsed.success) throw invalid(parsed.error);
@@ -300,8 +303,11 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
       }
       const until = parsed.data.until ?? clock.now();
       const since = until - window;
-      const totals = store.figures(groupBy, since, until, undefined);
-      const perBucket = store.figures(groupBy, since, until, bucket);
+      const run = async (b: number | undefined) => {
+        const { sql, params } = figuresQuery(groupBy, since, until, b);
+        return figuresOf(await writer.read(sql, params));
+      };
+      const [totals, perBucket] = await Promise.all([run(undefined), run(bucket)]);
       const groups: ActivityStats['groups'] = totals.map(({ key, bucket: _b, ...fig }) => ({
         key,
         ...fig,

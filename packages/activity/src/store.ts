@@ -83,6 +83,43 @@ export function selectOf(
 }
 
 const SELECTED = COLUMNS.map((c) => `a.${c}`).join(', ');
+/**
+ * The query of calls, errors and nearest-rank p50/p95 of tool-call durations in [since, until), per group and, with
+ * `bucketMs`, per bucket. SQLite sorts (spilling to disk when large), so memory stays bounded however many calls
+ * the window holds; it runs in the writer thread, since a wide window takes a while.
+ */
+export function figuresQuery(
+  groupBy: 'server' | 'tool',
+  since: number,
+  until: number,
+  bucketMs: number | undefined,
+): { sql: string; params: unknown[] } {
+  const key = groupBy === 'server' ? 'server' : "server || ':' || tool";
+  // Bound JS numbers arrive as REAL; the casts keep the bucket index an integer division.
+  const bucket = bucketMs === undefined ? '0' : '(time - CAST(? AS INTEGER)) / CAST(? AS INTEGER)';
+  const sql = `WITH w AS (
+      SELECT ${key} AS g, ${bucket} AS b, coalesce(duration_ms, 0) AS d, status AS s
+      FROM activity WHERE kind = 'tool_call' AND time >= ? AND time < ? AND server IS NOT NULL),
+    r AS (SELECT g, b, d, s, ROW_NUMBER() OVER (PARTITION BY g, b ORDER BY d) AS rn,
+                 COUNT(*) OVER (PARTITION BY g, b) AS n FROM w)
+    SELECT g, b, MAX(n), SUM(s <> 'ok'),
+           MIN(CASE WHEN rn * 100 >= n * 50 THEN d END), MIN(CASE WHEN rn * 100 >= n * 95 THEN d END)
+    FROM r GROUP BY g, b ORDER BY g, b`;
+  return { sql, params: bucketMs === undefined ? [since, until] : [since, bucketMs, since, until] };
+}
+
+/** Maps rows of {@link figuresQuery}. */
+export function figuresOf(rows: unknown[][]): Array<CallFigures & { key: string; bucket: number }> {
+  return rows.map((r) => ({
+    key: String(r[0]),
+    bucket: Number(r[1]),
+    calls: Number(r[2]),
+    errors: Number(r[3]),
+    p50_ms: r[4] === null ? null : Number(r[4]),
+    p95_ms: r[5] === null ? null : Number(r[5]),
+  }));
+}
+
 /** The insert the writer thread prepares. */
 export const INSERT_SQL = `INSERT INTO activity (${COLUMNS.slice(1).join(', ')}) VALUES (${COLUMNS.slice(1)
   .map(() => '?')
@@ -143,39 +180,6 @@ export class Store {
   get(id: number): ActivityRecord | undefined {
     const row = this.stmt(`SELECT ${SELECTED} FROM activity a WHERE a.id = ?`).get([id]) as unknown[] | undefined;
     return row ? toRecord(row) : undefined;
-  }
-
-  /**
-   * Calls, errors and nearest-rank p50/p95 of tool-call durations in [since, until), per group and, with
-   * `bucketMs`, per bucket. SQLite sorts (spilling to disk when large), so memory stays bounded however many calls
-   * the window holds.
-   */
-  figures(
-    groupBy: 'server' | 'tool',
-    since: number,
-    until: number,
-    bucketMs: number | undefined,
-  ): Array<CallFigures & { key: string; bucket: number }> {
-    const key = groupBy === 'server' ? 'server' : "server || ':' || tool";
-    // Bound JS numbers arrive as REAL; the casts keep the bucket index an integer division.
-    const bucket = bucketMs === undefined ? '0' : '(time - CAST(? AS INTEGER)) / CAST(? AS INTEGER)';
-    const sql = `WITH w AS (
-        SELECT ${key} AS g, ${bucket} AS b, coalesce(duration_ms, 0) AS d, status AS s
-        FROM activity WHERE kind = 'tool_call' AND time >= ? AND time < ? AND server IS NOT NULL),
-      r AS (SELECT g, b, d, s, ROW_NUMBER() OVER (PARTITION BY g, b ORDER BY d) AS rn,
-                   COUNT(*) OVER (PARTITION BY g, b) AS n FROM w)
-      SELECT g, b, MAX(n), SUM(s <> 'ok'),
-             MIN(CASE WHEN rn * 100 >= n * 50 THEN d END), MIN(CASE WHEN rn * 100 >= n * 95 THEN d END)
-      FROM r GROUP BY g, b ORDER BY g, b`;
-    const params = bucketMs === undefined ? [since, until] : [since, bucketMs, since, until];
-    return (this.stmt(sql).all(params) as unknown[][]).map((r) => ({
-      key: String(r[0]),
-      bucket: Number(r[1]),
-      calls: Number(r[2]),
-      errors: Number(r[3]),
-      p50_ms: r[4] === null ? null : Number(r[4]),
-      p95_ms: r[5] === null ? null : Number(r[5]),
-    }));
   }
 
   /** Bytes the database holds in live pages (free pages excluded). */

@@ -15,9 +15,10 @@ export type WriterRequest =
   | { id: number; t: 'pruneAge'; before: number; batch: number }
   | { id: number; t: 'pruneOldest'; batch: number }
   | { id: number; t: 'analyze' }
+  | { id: number; t: 'read'; sql: string; params: unknown[] }
   | { id: number; t: 'close' };
 
-type Reply = { id: number; ok: true; n: number } | { id: number; ok: false; error: string };
+type Reply = { id: number; ok: true; n: number; rows?: unknown[][] } | { id: number; ok: false; error: string };
 
 interface Port {
   on(event: 'message', fn: (m: WriterRequest) => void): void;
@@ -31,7 +32,11 @@ interface Port {
  * through `data`. Every write to `activity.db` happens here, off the thread that serves calls.
  */
 export function writerMain(req: (id: string) => unknown, data: WriterData, port: Port): void {
-  type Stmt = { run(params?: unknown[]): { changes: number } };
+  type Stmt = {
+    run(params?: unknown[]): { changes: number };
+    raw(on: boolean): Stmt;
+    all(params?: unknown[]): unknown[][];
+  };
   type Db = {
     exec(sql: string): void;
     prepare(sql: string): Stmt;
@@ -50,9 +55,20 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
     'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
   );
   const pruneOldest = db.prepare('DELETE FROM activity WHERE id IN (SELECT id FROM activity ORDER BY id LIMIT ?)');
+  // Heavy reads (stats) run here too, off the caller's thread; their SQL comes from a fixed set of shapes.
+  const reads = new Map<string, Stmt>();
   port.on('message', (m) => {
     try {
       let n = 0;
+      if (m.t === 'read') {
+        let st = reads.get(m.sql);
+        if (!st) {
+          st = db.prepare(m.sql).raw(true);
+          reads.set(m.sql, st);
+        }
+        port.postMessage({ id: m.id, ok: true, n: 0, rows: st.all(m.params) });
+        return;
+      }
       if (m.t === 'insert') {
         insertAll(m.rows);
         n = m.rows.length;
@@ -82,7 +98,7 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   });
 }
 
-type Pending = { resolve: (n: number) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: { n: number; rows?: unknown[][] }) => void; reject: (e: Error) => void };
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** The main thread's handle on the writer thread: requests are answered in order, as promises. */
@@ -100,7 +116,7 @@ export class Writer {
     this.worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (m.ok) p?.resolve(m.n);
+      if (m.ok) p?.resolve(m);
       else p?.reject(new ActivityError('ACTIVITY_OPEN_FAILED', `activity writer: ${m.error}`));
     });
     const fail = (err: Error) => {
@@ -112,11 +128,20 @@ export class Writer {
     this.worker.on('exit', (code) => fail(new Error(`activity writer thread exited (${code})`)));
   }
 
-  /** Sends a request; rejects if the thread failed or fails before answering. */
-  request(body: Body<WriterRequest>): Promise<number> {
+  /** Sends a request; resolves to its count, rejects if the thread failed or fails before answering. */
+  async request(body: Body<WriterRequest>): Promise<number> {
+    return (await this.send(body)).n;
+  }
+
+  /** Runs a read in the thread; resolves to raw rows. */
+  async read(sql: string, params: unknown[]): Promise<unknown[][]> {
+    return (await this.send({ t: 'read', sql, params })).rows ?? [];
+  }
+
+  private send(body: Body<WriterRequest>): Promise<{ n: number; rows?: unknown[][] }> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...body, id });
     });
