@@ -23,6 +23,7 @@ import { routePath } from 'hono/route';
 import { restSurface } from './activity.js';
 import { mountActivityRoutes } from './activity-routes.js';
 import { drainUnreadBody } from './body.js';
+import type { PromptPins } from './mcp/prompt-pins.js';
 import type { Metrics } from './metrics.js';
 import { ApiError, createErrorHandler, sendProblem, toProblem } from './problems.js';
 import {
@@ -97,6 +98,8 @@ export interface HttpAppDeps {
   webDist?: string | null | undefined;
   /** The tool scanner: findings on tool rows, `GET /security/findings`, `POST /servers/{name}/scan`. @default none */
   scanner?: Pick<ToolScanService, 'annotate' | 'findings' | 'rescan'> | undefined;
+  /** Prompt pins of `/mcp/servers/{name}`: `GET /servers/{name}/prompts`, `POST …/prompts/approve`. @default none */
+  prompts?: Pick<PromptPins, 'list' | 'approve'> | undefined;
   /** The activity log: `GET /activity*`; without one those routes answer 404. @default none */
   activity?: ActivityLog | undefined;
 }
@@ -137,6 +140,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     maxBodyBytes = MAX_BODY_BYTES,
     webDist,
     scanner,
+    prompts,
     activity,
   } = deps;
 
@@ -389,7 +393,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     return c.json({ tools: scanner ? scanner.annotate(tools) : [...tools] }, 200);
   });
 
-  mountSecurityRoutes(api, { scanner, management, config });
+  mountSecurityRoutes(api, { scanner, prompts, management, config });
   mountActivityRoutes(api, { log: activity });
 
   api.openapi(approveToolsRoute, async (c) => {

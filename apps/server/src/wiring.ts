@@ -18,6 +18,7 @@ import { createHttpApp } from './app.js';
 import { openApprovalsStore } from './approvals-store.js';
 import { type AppLogger, createLogger, type LogLevel } from './logger.js';
 import { createMcpEndpoints } from './mcp/index.js';
+import { PromptPins } from './mcp/prompt-pins.js';
 import { createMetrics } from './metrics.js';
 import type { BoundAddress } from './security.js';
 import { createSecurity } from './security.js';
@@ -167,6 +168,8 @@ export async function wireServices({
     assess: scanner.assess,
   });
   scanner.attach(supervisor);
+  // Prompt pins of /mcp/servers/{name}, kept in the same approvals file as the tool pins.
+  const prompts = new PromptPins(approvals);
   cleanups.push(() => supervisor.close({ deadlineMs: 2_000 }));
 
   const index = createToolIndex({ logger: child('search') });
@@ -223,6 +226,7 @@ export async function wireServices({
     logger: child('mcp'),
     version: VERSION,
     scanner,
+    prompts,
     activity,
   });
   cleanups.push(() => mcpEndpoints.close());
@@ -239,6 +243,7 @@ export async function wireServices({
     ready,
     version: VERSION,
     scanner,
+    prompts,
     activity: activity.log,
     mcp: mcp ?? ((a) => void a.route('/', mcpEndpoints.routes)),
   });

@@ -29,6 +29,7 @@ export type {
   FetchLike,
   LiveQuery,
   NewServer,
+  PromptInfo,
   RequestOptions,
   RestClientOptions,
   ServerDetail,

@@ -33,6 +33,7 @@ import type {
   FetchLike,
   LiveQuery,
   NewServer,
+  PromptInfo,
   RequestOptions,
   RestClientOptions,
   ServerDetail,
@@ -85,6 +86,13 @@ export interface RestClient {
    * approved tools that now block are held until a person approves them.
    */
   scanServer(name: string, options?: RequestOptions): Promise<SecurityFindingsResponse>;
+  /**
+   * `GET /servers/{name}/prompts`: the prompts last listed through `/mcp/servers/{name}`, with their pinning state
+   * (`approved`, `pending`, `changed`).
+   */
+  serverPrompts(name: string, options?: RequestOptions): Promise<{ prompts: PromptInfo[] }>;
+  /** `POST /servers/{name}/prompts/approve`: the named prompts, or every pending and changed one. */
+  approvePrompts(name: string, prompts?: readonly string[], options?: RequestOptions): Promise<{ approved: string[] }>;
   /** `GET /security/findings`: every current tool definition the tool scanner has findings on. */
   securityFindings(options?: RequestOptions): Promise<SecurityFindingsResponse>;
   /** `GET /tools?q=&limit=`: callable tools, best first (a blank query finds nothing). */
@@ -323,6 +331,13 @@ export function createRestClient({
     diagnostics: (o) => request('diagnostics', { schema: DiagnosticsSchema, signal: o?.signal }),
     scanServer: (name, o) =>
       request('scanServer', { params: named(name), schema: SecurityFindingsResponseSchema, signal: o?.signal }),
+    serverPrompts: (name, o) => request('serverPrompts', { params: named(name), signal: o?.signal }),
+    approvePrompts: (name, prompts, o) =>
+      request('approvePrompts', {
+        params: named(name),
+        body: prompts ? { prompts: [...prompts] } : {},
+        signal: o?.signal,
+      }),
     securityFindings: (o) => request('securityFindings', { schema: SecurityFindingsResponseSchema, signal: o?.signal }),
     searchTools: (q, o) => {
       const query = new URLSearchParams({ q });

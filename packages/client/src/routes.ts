@@ -23,6 +23,8 @@ export const REST_ROUTES = {
   serverHealth: { method: 'GET', path: '/servers/{name}/health' },
   diagnostics: { method: 'GET', path: '/diagnostics' },
   scanServer: { method: 'POST', path: '/servers/{name}/scan' },
+  serverPrompts: { method: 'GET', path: '/servers/{name}/prompts' },
+  approvePrompts: { method: 'POST', path: '/servers/{name}/prompts/approve' },
   securityFindings: { method: 'GET', path: '/security/findings' },
   searchTools: { method: 'GET', path: '/tools' },
   callTool: { method: 'POST', path: '/tools/call' },

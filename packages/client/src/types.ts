@@ -78,6 +78,17 @@ export interface LiveQuery {
   epoch?: string | undefined;
 }
 
+/** One prompt of `GET /servers/{name}/prompts`: pinned like a tool on `/mcp/servers/{name}`. */
+export interface PromptInfo {
+  name: string;
+  description?: string | undefined;
+  arguments?: unknown;
+  hash: string;
+  approval: 'approved' | 'pending' | 'changed';
+  /** For `changed` prompts: the approved hash it no longer matches. */
+  approved_hash?: string | undefined;
+}
+
 /** Filters of the activity log's reads (`GET /activity`, `/activity/export`); docs/activity.md. */
 export interface ActivityFilters {
   server?: string | undefined;

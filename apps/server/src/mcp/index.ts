@@ -15,6 +15,7 @@ import {
   PassthroughSession,
   wantsOwnLink,
 } from './passthrough.js';
+import type { PromptPins } from './prompt-pins.js';
 import { createSearchServer, type ToolAnnotator } from './search-tools.js';
 import { SessionRefusal, SessionTable, type SessionTableStats } from './sessions.js';
 
@@ -66,6 +67,8 @@ export interface McpEndpointsOptions {
   version?: string | undefined;
   /** The tool scanner: `quarantine_security inspect_tools` shows its findings. @default none */
   scanner?: ToolAnnotator | undefined;
+  /** Prompt pins applied to `prompts/list` and `prompts/get` on `/mcp/servers/{name}`. @default none (passed through) */
+  prompts?: PromptPins | undefined;
   /** The activity log: passthrough calls are recorded, `tools_stat` reads it. @default none */
   activity?: Pick<ServerActivity, 'log' | 'passthroughCall'> | undefined;
 }
@@ -127,6 +130,7 @@ export function createMcpEndpoints({
   killGraceMs = 2_000,
   version = '0.0.0',
   scanner,
+  prompts,
   activity,
 }: McpEndpointsOptions): McpEndpoints {
   const table = (label: string) =>
@@ -147,7 +151,17 @@ export function createMcpEndpoints({
   const passthroughs = new Map<string, Set<PassthroughSession>>();
   const searchDeps = { management, config, bus, logger, version, scanner, activity: activity?.log };
   const links = new LinkBudget(() => config.snapshot().max_session_links);
-  const passDeps = { bus, config, clock, logger, env, killGraceMs, links, onToolCall: activity?.passthroughCall };
+  const passDeps = {
+    bus,
+    config,
+    clock,
+    logger,
+    env,
+    killGraceMs,
+    links,
+    onToolCall: activity?.passthroughCall,
+    prompts,
+  };
 
   // A server that stops being reachable ends its sessions; an approval change makes them list again.
   const offs = [

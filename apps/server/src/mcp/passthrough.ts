@@ -18,6 +18,7 @@ import {
   rpcError,
   toolError,
 } from './passthrough-rules.js';
+import type { PromptPins } from './prompt-pins.js';
 import type { McpSession, SessionBinding, SessionEndReason } from './sessions.js';
 import { SharedPipe, sharedClient, sharedInitializeResult } from './shared-link.js';
 import { openUpstreamLink, type UpstreamLink } from './upstream-link.js';
@@ -36,6 +37,8 @@ export interface PassthroughDeps {
   links: LinkBudget;
   /** Hears every tool call once it settled (the activity log); must only queue. @default none */
   onToolCall?: ((call: PassthroughCallReport) => void) | undefined;
+  /** Prompt pinning: `prompts/list` shows only approved prompts, `prompts/get` refuses the others. @default none */
+  prompts?: PromptPins | undefined;
 }
 
 type Via = 'shared' | 'link';
@@ -149,6 +152,13 @@ export class PassthroughSession implements SessionBinding {
         const deadline = this.deps.config.snapshot().call_tool_timeout;
         if (deadline > 0 && Number.isFinite(deadline)) {
           call.timer = this.deps.clock.setTimeout(() => this.#timeout(m.id, deadline), deadline);
+        }
+      }
+      if (m.method === 'prompts/get' && this.deps.prompts) {
+        const refusal = this.deps.prompts.refusal(this.actor.name, String(m.params?.name ?? ''));
+        if (refusal) {
+          void this.#toClient(rpcError(m.id, -32602, refusal));
+          return;
         }
       }
       this.#calls.set(m.id, call);
@@ -449,6 +459,13 @@ export class PassthroughSession implements SessionBinding {
         void this.#toClient({
           ...m,
           result: { ...result, tools: pinTools(this.actor, result.tools, this.#listed) },
+        } as Msg);
+        return;
+      }
+      if (call.method === 'prompts/list' && this.deps.prompts && result && Array.isArray(result.prompts)) {
+        void this.#toClient({
+          ...m,
+          result: { ...result, prompts: this.deps.prompts.filter(this.actor.name, result.prompts) },
         } as Msg);
         return;
       }
