@@ -32,7 +32,7 @@ const Filters = {
   session: q('Only this MCP session id'),
   client: q("Only this client name (from the client's initialize)"),
   kind: q('tool_call | lifecycle | management'),
-  q: q('Words in the tool name, error or (masked, truncated) payload; the last may be a prefix'),
+  q: q('Whole words, in order, in the tool name, error or (masked, truncated) payload'),
   since: q('From this time (ISO 8601 or epoch ms), inclusive'),
   until: q('Before this time (ISO 8601 or epoch ms), exclusive'),
 };
@@ -162,12 +162,15 @@ export function mountActivityRoutes(api: HttpApp, { log }: ActivityRoutesDeps): 
     }
   });
 
-  api.openapi(activityStatsRoute, (c) => {
+  api.openapi(activityStatsRoute, async (c) => {
     const active = required(log);
     c.req.valid('query');
     const { group_by, ...rest } = c.req.query();
     try {
-      const stats = active.stats({ ...rest, ...(group_by === undefined ? {} : { groupBy: group_by as 'server' }) });
+      const stats = await active.stats({
+        ...rest,
+        ...(group_by === undefined ? {} : { groupBy: group_by as 'server' }),
+      });
       return c.json(stats, 200);
     } catch (error) {
       if (error instanceof ActivityError && error.field === 'groupBy') {

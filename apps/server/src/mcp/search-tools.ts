@@ -302,9 +302,9 @@ export function createSearchServer(
     async () => {
       let last24h: unknown[] | undefined;
       try {
-        last24h = activity
-          ?.stats({ groupBy: 'tool', window: '24h', bucket: '24h' })
-          .groups.map(({ buckets: _b, ...figures }) => figures);
+        last24h = (await activity?.stats({ groupBy: 'tool', window: '24h', bucket: '24h' }))?.groups.map(
+          ({ buckets: _b, ...figures }) => figures,
+        );
       } catch (error) {
         logger.warn('tools_stat: reading the activity log failed', { error: String(error) });
       }
