@@ -45,6 +45,8 @@ export interface ToolScanServiceOptions {
   logger: Logger;
   /** Quiet period after tool names change before every server is scanned again. @default 200 */
   rescanDelayMs?: number | undefined;
+  /** Longest a rescan waits for changes to stop. @default 2000 */
+  maxRescanWaitMs?: number | undefined;
 }
 
 /** Counts for `/metrics`. */
@@ -98,6 +100,7 @@ export function createToolScanService({
   clock,
   logger,
   rescanDelayMs = 200,
+  maxRescanWaitMs = 2_000,
 }: ToolScanServiceOptions): ToolScanService {
   let source: ActorSource | undefined;
   const cache = new Map<string, Map<string, Cached>>();
@@ -155,10 +158,13 @@ export function createToolScanService({
   };
 
   /**
-   * Scans the tools of `actor` whose definition is new to the cache (or all, with `force`) and holds the approved
-   * ones that now block. Answers the current entries.
+   * Scans tools of `actor` — `new`: definitions not in the cache; `stale`: also those scanned against an older
+   * context; `all`: every one — and holds the approved ones that now block. Answers the current entries.
    */
-  const scanActor = async (actor: ServerActor, force: boolean): Promise<{ info: ToolInfo; cached: Cached }[]> => {
+  const scanActor = async (
+    actor: ServerActor,
+    mode: 'new' | 'stale' | 'all',
+  ): Promise<{ info: ToolInfo; cached: Cached }[]> => {
     const out: { info: ToolInfo; cached: Cached }[] = [];
     if (!enabled()) return out;
     const known = cache.get(actor.name);
@@ -167,7 +173,7 @@ export function createToolScanService({
     for (const info of actor.tools()) {
       listed.add(info.name);
       let c = known?.get(info.name);
-      if (force || !c || c.hash !== info.hash || c.generation !== generation) {
+      if (mode === 'all' || !c || c.hash !== info.hash || (mode === 'stale' && c.generation !== generation)) {
         c = scan(actor.name, asTool(info), info.hash, currentContext());
       }
       if (info.approval === 'approved' && blocks(actor.name, c)) hold.set(info.name, c.result.findings);
@@ -184,38 +190,56 @@ export function createToolScanService({
 
   const rescanAll = () => {
     rescanTimer = undefined;
+    firstScheduled = undefined;
     if (closed || !source || !enabled()) return;
     for (const actor of source.actors()) {
-      scanActor(actor, false).catch((error: unknown) =>
+      scanActor(actor, 'stale').catch((error: unknown) =>
         logger.warn('tool rescan failed', { server: actor.name, error: String(error) }),
       );
     }
   };
+  // A trailing debounce (a burst of servers connecting at start-up is one rescan), bounded so a steady trickle of
+  // changes still gets a rescan every `maxRescanWaitMs`.
+  let firstScheduled: number | undefined;
   const scheduleRescanAll = () => {
-    if (closed || rescanTimer !== undefined) return;
+    if (closed) return;
+    const now = clock.now();
+    firstScheduled ??= now;
+    if (rescanTimer !== undefined && now - firstScheduled >= maxRescanWaitMs) return;
+    clock.clearTimeout(rescanTimer);
     rescanTimer = clock.setTimeout(rescanAll, rescanDelayMs);
   };
 
-  const onListing = (server: string | undefined, namesChanged: boolean) => {
+  /** Each server's tool names at its last listing, to tell a re-listing that changed names from one that did not. */
+  const namesOf = new Map<string, string>();
+
+  const onListing = (server: string | undefined) => {
     if (closed || !source || !server || !enabled()) return;
-    if (namesChanged) {
+    const actor = source.getActor(server);
+    if (!actor) return;
+    const names = actor
+      .tools()
+      .map((t) => t.name)
+      .sort()
+      .join('\u0000');
+    if (namesOf.get(server) !== names) {
+      namesOf.set(server, names);
+      // Other servers' tools may now shadow (or stop shadowing) these names: scan them again, once things settle.
       invalidate();
       scheduleRescanAll();
     }
-    const actor = source.getActor(server);
-    if (actor) {
-      scanActor(actor, false).catch((error: unknown) =>
-        logger.warn('tool scan failed', { server, error: String(error) }),
-      );
-    }
+    scanActor(actor, 'new').catch((error: unknown) =>
+      logger.warn('tool scan failed', { server, error: String(error) }),
+    );
   };
 
   const offs = [
-    bus.subscribe('tools_updated', (e) => onListing(e.server, e.data.added.length + e.data.removed.length > 0)),
-    bus.subscribe('connection_established', (e) => onListing(e.server, true)),
+    bus.subscribe('tools_updated', (e) => onListing(e.server)),
+    bus.subscribe('connection_established', (e) => onListing(e.server)),
     bus.subscribe('server_config_changed', (e) => {
       if (e.data.change !== 'removed' || !e.server) return;
       cache.delete(e.server);
+      namesOf.delete(e.server);
       invalidate();
       scheduleRescanAll();
     }),
@@ -295,7 +319,7 @@ export function createToolScanService({
       const actor = source?.getActor(server);
       if (!actor) throw new ManagementError('NOT_FOUND', `server ${JSON.stringify(server)} is not configured`);
       invalidate();
-      const entries = await scanActor(actor, true);
+      const entries = await scanActor(actor, 'all');
       // The approval state after any hold.
       const after = new Map(actor.tools().map((t) => [t.name, t]));
       return response(entries.map(({ info, cached }) => finding(server, after.get(info.name) ?? info, cached)));
