@@ -1,5 +1,5 @@
 /**
- * Prompt pinning on `/mcp/servers/{name}` (DESIGN §4, issue 13 item 3): prompt definitions get the same treatment as
+ * Prompt pinning on `/mcp/servers/{name}` (docs/security.md, issue 13 item 3): prompt definitions get the same treatment as
  * tools. A prompt's hash is SHA-256 over the canonical JSON of its name, description and arguments; the first
  * `prompts/list` seen for a server is its baseline; later, a prompt whose hash differs from its pin (`changed`) or
  * that the baseline did not have (`pending`) is hidden from `prompts/list` and refused in `prompts/get` until a
