@@ -1,5 +1,5 @@
 /**
- * The tool scanner wired into the gateway (DESIGN §4 "Tool scanner", docs/security.md): every tool definition is
+ * The tool scanner wired into the gateway (docs/security.md): every tool definition is
  * scanned by `@mcpproxy/scanner` at its first listing (through the actors' assessor hook, so a poisoned tool never
  * becomes part of a baseline) and whenever its pinning hash changes (on `tools_updated` / `connection_established`),
  * and every server is scanned again when tool names change elsewhere (shadowing depends on the other servers).
