@@ -155,7 +155,8 @@ export function createContext(flags: TargetFlags, io: Io = processIo(), outputGi
     },
     api: () => {
       const t = ctx.target();
-      api ??= createRestClient({ url: t.url, apiKey: t.apiKey });
+      // `clientName: 'cli'` marks this process's calls and actions as the CLI's in the activity log.
+      api ??= createRestClient({ url: t.url, apiKey: t.apiKey, clientName: 'cli' });
       return api;
     },
     print(table, json) {

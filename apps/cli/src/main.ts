@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
+import { activityCommand } from './commands/activity.js';
 import { callCommand } from './commands/call.js';
 import { configCommand } from './commands/config.js';
 import { connectCommand } from './commands/connect.js';
@@ -23,6 +24,7 @@ const MANAGEMENT = new Set([
   'config',
   'connect',
   'security',
+  'activity',
 ]);
 
 /**
@@ -49,6 +51,7 @@ export async function createProgram(argv: readonly string[] = process.argv): Pro
   program.addCommand(configCommand());
   program.addCommand(connectCommand());
   program.addCommand(securityCommand());
+  program.addCommand(activityCommand());
   program.addHelpText(
     'after',
     `
@@ -59,6 +62,7 @@ Examples:
   $ mcpproxy watch                        a live table
   $ mcpproxy connect cursor               point Cursor at the proxy
   $ mcpproxy security scan                scan every tool for poisoning
+  $ mcpproxy activity tail                what agents call, as it happens
 
 The server URL and key come from --url/--api-key, else MCPPROXY_URL/MCPPROXY_API_KEY, else the config file.
 Exit codes: 0 ok, 1 error, 2 port in use, 3 data dir locked, 4 config error, 5 permission denied.
