@@ -6,7 +6,7 @@
  */
 import { type ActivityLog, type ActivityStatus, createActivityLog, type Surface } from '@mcpproxy/activity';
 import type { ConfigService } from '@mcpproxy/configsvc';
-import { type BusEvent, type Clock, type Logger, secretValues } from '@mcpproxy/contracts';
+import { type BusEvent, type Clock, type Diagnostic, type Logger, secretValues } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { ActionReport, ToolCallOrigin, ToolCallReport } from '@mcpproxy/management';
 
@@ -219,4 +219,29 @@ export function restSurface(headers: { get(name: string): string | null | undefi
   const client = headers.get('x-mcpproxy-client');
   if (client === 'cli') return 'cli';
   return /^mcpproxy-cli\//.test(headers.get('user-agent') ?? '') ? 'cli' : 'rest';
+}
+
+/** A server needs this many calls in the last hour, at least half failing, before diagnostics flag it. */
+const FAILING_MIN_CALLS = 5;
+
+/**
+ * `FAILING_CALLS` diagnostics from the last hour of the activity log: servers where at least half of at least
+ * five tool calls did not end `ok`. A failed read of the log adds nothing (diagnostics never fail for it).
+ */
+export async function failingCalls(log: Pick<ActivityLog, 'stats'>, logger: Logger): Promise<Diagnostic[]> {
+  try {
+    const stats = await log.stats({ groupBy: 'server', window: '1h', bucket: '1h' });
+    return stats.groups
+      .filter((g) => g.calls >= FAILING_MIN_CALLS && g.errors * 2 >= g.calls)
+      .map((g) => ({
+        code: 'FAILING_CALLS' as const,
+        severity: 'warning' as const,
+        server: g.key,
+        message: `${g.errors} of ${g.calls} tool calls to "${g.key}" in the last hour did not succeed`,
+        fix: `see what failed with \`mcpproxy activity list --server ${g.key} --kind tool_call\` (or GET /api/v1/activity?server=${encodeURIComponent(g.key)})`,
+      }));
+  } catch (error) {
+    logger.warn('diagnostics: reading the activity log failed', { error: String(error) });
+    return [];
+  }
 }

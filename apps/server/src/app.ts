@@ -20,7 +20,7 @@ import type { Broadcaster } from '@mcpproxy/ws-broadcast';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
-import { restSurface } from './activity.js';
+import { failingCalls, restSurface } from './activity.js';
 import { mountActivityRoutes } from './activity-routes.js';
 import { drainUnreadBody } from './body.js';
 import type { PromptPins } from './mcp/prompt-pins.js';
@@ -404,7 +404,10 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 
   api.openapi(serverHealthRoute, (c) => c.json(management.getServerHealth(c.req.valid('param').name), 200));
 
-  api.openapi(diagnosticsRoute, (c) => c.json({ diagnostics: management.runDiagnostics() }, 200));
+  api.openapi(diagnosticsRoute, async (c) => {
+    const recent = activity ? await failingCalls(activity, logger) : [];
+    return c.json({ diagnostics: [...management.runDiagnostics(), ...recent] }, 200);
+  });
 
   api.use('/tools', feature('enable_search'));
   api.openapi(searchToolsRoute, (c) => {

@@ -235,6 +235,21 @@ describe('activity log in the server', () => {
     expect(csv.text.trim().split('\n')).toHaveLength(1001);
   });
 
+  it('diagnostics flag a server whose recent calls mostly fail, from the log', async () => {
+    const log = s.running.services.activity.log;
+    if (!log) throw new Error('activity log off');
+    for (let i = 0; i < 6; i++) {
+      log.record({ server: 'flaky', tool: 't', surface: 'mcp', status: i < 4 ? 'timeout' : 'ok', duration_ms: 5 });
+    }
+    await flushed(s);
+    const res = await s.api('/api/v1/diagnostics');
+    expect(res.status).toBe(200);
+    const found = res.body.diagnostics.filter((d: { code: string }) => d.code === 'FAILING_CALLS');
+    expect(found).toEqual([
+      expect.objectContaining({ server: 'flaky', severity: 'warning', message: expect.stringContaining('4 of 6') }),
+    ]);
+  });
+
   it('reports recorded, dropped and queue depth on /metrics', async () => {
     const res = await fetch(`${s.url}/metrics`);
     const text = await res.text();

@@ -116,6 +116,8 @@ export const DiagnosticSchema = z.object({
     'CHANGED_TOOLS',
     'PENDING_TOOLS',
     'AUTO_DISABLED',
+    /** Most of a server's recent tool calls failed (read from the activity log). */
+    'FAILING_CALLS',
   ]),
   severity: z.enum(['info', 'warning', 'error']),
   server: z.string().optional(),
