@@ -175,6 +175,13 @@ export function createMcpEndpoints({
       for (const p of (e.server && passthroughs.get(e.server)) || []) p.toolsChanged();
     }),
   ];
+  if (prompts) {
+    offs.push(
+      prompts.onApproval((server) => {
+        for (const p of passthroughs.get(server) ?? []) p.promptsChanged();
+      }),
+    );
+  }
 
   const routes = new Hono();
   routes.all('/mcp', (c) =>

@@ -127,6 +127,11 @@ export class PassthroughSession implements SessionBinding {
     void this.#toClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' } as Msg);
   }
 
+  /** A person approved prompts of this server: tell the client to list them again. */
+  promptsChanged(): void {
+    void this.#toClient({ jsonrpc: '2.0', method: 'notifications/prompts/list_changed' } as Msg);
+  }
+
   // ── client → upstream ─────────────────────────────────────────────────
 
   #fromClient(m: Msg): void {

@@ -43,6 +43,7 @@ interface Seen {
 export class PromptPins {
   /** The last `prompts/list` of each server, as seen through any session. Bounded by what upstreams list. */
   readonly #seen = new Map<string, Map<string, Seen>>();
+  readonly #listeners = new Set<(server: string) => void>();
 
   constructor(private readonly store: ApprovalsStore) {}
 
@@ -128,8 +129,25 @@ export class PromptPins {
       pins.set(name, s.hash);
       changed.push(name);
     }
-    if (changed.length > 0) this.store.set(keyOf(server), pins);
+    if (changed.length > 0) {
+      this.store.set(keyOf(server), pins);
+      for (const listener of this.#listeners) {
+        try {
+          listener(server);
+        } catch {
+          // One listener's failure never stops the others (sessions are told independently).
+        }
+      }
+    }
     return changed;
+  }
+
+  /** Hears approvals that change what a server's `prompts/list` shows; answers the unsubscribe. */
+  onApproval(listener: (server: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /** Forgets a server's listing (its pins stay). */
