@@ -82,7 +82,7 @@ export function createServerActivity({ dataDir, config, bus, clock, logger }: Se
     maxSize: cfg.max_size,
   });
 
-  const off = bus.subscribe([...LIFECYCLE], (event: BusEvent) => {
+  const off = bus.subscribe([...LIFECYCLE, 'config_reloaded'], (event: BusEvent) => {
     const entry = lifecycleEntry(event);
     if (entry) log.record(entry);
   });
@@ -209,6 +209,16 @@ function lifecycleEntry(event: BusEvent): Parameters<ActivityLog['record']>[0] |
       const { summary: _summary, ...detail } = event.data as Record<string, unknown>;
       return { kind: 'lifecycle', action: event.type.replace(/^server_/, ''), server, detail };
     }
+    case 'config_reloaded':
+      // A hand edit of the config file (`file`) or POST /config/reload (`api`): an action with who made it.
+      return {
+        kind: 'management',
+        action: 'config_reloaded',
+        actor: event.data.source,
+        status: event.data.ok ? 'ok' : 'error',
+        error: event.data.ok ? undefined : { code: 'INVALID_CONFIG', message: event.data.error ?? 'invalid config' },
+        detail: event.data.issues ? { issues: event.data.issues } : undefined,
+      };
     default:
       return undefined;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { everything, fixture, startServer, type TestServer, tempDir } from './helpers.js';
+import { everything, fixture, startServer, type TestServer, tempDir, writeConfig } from './helpers.js';
 
 // The activity log wired into a real server with real upstreams (server-everything over stdio, and a fixture
 // answering 10 MB): every surface's calls are recorded with their fields, secrets never reach the disk in clear,
@@ -133,6 +133,29 @@ describe('activity log in the server', () => {
     expect(tos).toContain('disabled');
     expect(tos).toContain('ready');
     await waitReady(s, 'big');
+  });
+
+  it('records a config reload with who asked for it', async () => {
+    expect((await s.api('/api/v1/config/reload', { method: 'POST' })).status).toBe(200);
+    await flushed(s);
+    const page = await s.api('/api/v1/activity?kind=management');
+    expect(page.body.records[0]).toMatchObject({ action: 'config_reloaded', actor: 'api', status: 'ok' });
+  });
+
+  it('records a hand edit of the config file as made by "file"', async () => {
+    const reloaded = new Promise<void>((resolve) => {
+      const off = s.bus.subscribe('config_reloaded', (e) => {
+        if (e.data.source !== 'file') return;
+        off();
+        resolve();
+      });
+    });
+    const current = JSON.parse(readFileSync(s.configPath, 'utf8')) as Record<string, unknown>;
+    writeConfig(s.configPath, { ...current, tools_limit: 7 });
+    await reloaded;
+    await flushed(s);
+    const page = await s.api('/api/v1/activity?kind=management&limit=5');
+    expect(page.body.records[0]).toMatchObject({ action: 'config_reloaded', actor: 'file', status: 'ok' });
   });
 
   it('keeps only max_payload of a 10 MB result, flagged, with the whole size', async () => {
