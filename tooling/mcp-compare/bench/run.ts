@@ -8,7 +8,11 @@
  *   server-everything over stdio (the two peers only front stdio servers).
  *
  * Every server runs in its own process on Node 20; the load comes from this process (SDK clients, one session per
- * target, `concurrency` calls in flight).
+ * target, `concurrency` calls in flight). Around every burst the CPU time of the gateway process and of the upstream
+ * process(es) serving it is sampled from /proc (see cpu.ts), so each target gets CPU per call in each process
+ * (issue 15: the proxy's should be ≤ 0.5× what the upstream SDK server spends). `MCP_COMPARE_RUNS` (default 3)
+ * whole runs are made; every figure is the median over them. `MCP_COMPARE_CPU_PROF=DIR` runs the proxy with
+ * `--cpu-prof` into DIR (read it with `bench/profile-top.ts`).
  */
 
 import { createRequire } from 'node:module';
@@ -18,6 +22,7 @@ import { type BenchRow, percentile, writeReport } from '@mcpproxy/bench-kit';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { EVERYTHING, NODE, type Running, start, startProxy } from '../src/processes.js';
+import { cmdline, cpuOf, descendants } from './cpu.js';
 
 const require = createRequire(import.meta.url);
 const MCP_PROXY = join(dirname(require.resolve('mcp-proxy/package.json')), 'dist', 'bin', 'mcp-proxy.mjs');
@@ -27,6 +32,8 @@ const SUPERGATEWAY = join(dirname(require.resolve('supergateway/package.json')),
 const CALLS = { 1: 1_000, 16: 2_400 } as const;
 const ROUNDS = 4;
 const WARMUP = 200;
+/** Whole runs; each figure is the median over them (the machine is shared, so one run can be unlucky). */
+const RUNS = Math.max(1, Number(process.env.MCP_COMPARE_RUNS ?? 3));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,11 +51,17 @@ interface Target {
   url: string;
   /** How `echo` is called on this endpoint. */
   call: (client: Client, message: string) => Promise<unknown>;
+  /** The gateway's process (none for direct). */
+  proxy: number[];
+  /** The process(es) of the MCP server that answers, resolved after start-up (a stdio one is the gateway's child). */
+  upstream: () => number[];
 }
 
 const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } });
 const viaCallTool = (client: Client, message: string) =>
   client.callTool({ name: 'call_tool', arguments: { name: 'everything:echo', args: { message } } });
+const viaAll = (client: Client, message: string) =>
+  client.callTool({ name: 'everything__echo', arguments: { message } });
 
 /**
  * The SDK client hands one AbortSignal to every fetch and undici keeps a listener on it per request until GC; the
@@ -85,11 +98,18 @@ interface Result {
   p50: number;
   p99: number;
   perSec: number;
+  /** CPU µs per call in the gateway process, the upstream server process(es) and this (the client) process. */
+  proxyUs: number;
+  upstreamUs: number;
+  clientUs: number;
 }
 
 interface Load {
   latencies: number[];
   seconds: number;
+  proxyUs: number;
+  upstreamUs: number;
+  clientUs: number;
 }
 
 /** `count` calls with `concurrency` in flight; appends to `load`. */
@@ -103,9 +123,17 @@ async function burst(target: Target, client: Client, concurrency: number, count:
       load.latencies.push(performance.now() - t0);
     }
   };
+  const upstream = target.upstream();
+  const proxy0 = cpuOf(target.proxy);
+  const up0 = cpuOf(upstream);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   load.seconds += (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(client0);
+  load.clientUs += own.user + own.system;
+  load.proxyUs += cpuOf(target.proxy) - proxy0;
+  load.upstreamUs += cpuOf(upstream) - up0;
 }
 
 async function measureAll(targets: Target[], concurrency: 1 | 16): Promise<Map<string, Result>> {
@@ -119,7 +147,7 @@ async function measureAll(targets: Target[], concurrency: 1 | 16): Promise<Map<s
       }
       for (let w = 0; w < WARMUP; w++) await t.call(client, `w${w}`);
     }
-    const loads = targets.map((): Load => ({ latencies: [], seconds: 0 }));
+    const loads = targets.map((): Load => ({ latencies: [], seconds: 0, proxyUs: 0, upstreamUs: 0, clientUs: 0 }));
     const per = Math.ceil(CALLS[concurrency] / ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, t] of targets.entries()) {
@@ -128,11 +156,15 @@ async function measureAll(targets: Target[], concurrency: 1 | 16): Promise<Map<s
     }
     const out = new Map<string, Result>();
     for (const [i, t] of targets.entries()) {
-      const { latencies, seconds } = loads[i] as Load;
+      const { latencies, seconds, proxyUs, upstreamUs, clientUs } = loads[i] as Load;
+      const n = latencies.length;
       out.set(t.name, {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
-        perSec: latencies.length / seconds,
+        perSec: n / seconds,
+        proxyUs: proxyUs / n,
+        upstreamUs: upstreamUs / n,
+        clientUs: clientUs / n,
       });
     }
     return out;
@@ -153,12 +185,16 @@ async function main(): Promise<void> {
     );
     const upstream = `http://127.0.0.1:${upPort}/mcp`;
     const stdioEntry = { protocol: 'stdio', command: NODE, args: [EVERYTHING, 'stdio'], quarantined: false };
-    const proxy = await startProxy({
-      mcpServers: [
-        { name: 'everything', protocol: 'streamable-http', url: upstream, quarantined: false },
-        { name: 'everything-stdio', ...stdioEntry },
-      ],
-    });
+    const profDir = process.env.MCP_COMPARE_CPU_PROF;
+    const proxy = await startProxy(
+      {
+        mcpServers: [
+          { name: 'everything', protocol: 'streamable-http', url: upstream, quarantined: false },
+          { name: 'everything-stdio', ...stdioEntry },
+        ],
+      },
+      profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    );
     procs.push(proxy);
     const mpPort = await freePort();
     procs.push(
@@ -200,47 +236,112 @@ async function main(): Promise<void> {
       ),
     );
 
+    const pid = (r: Running) => r.child.pid as number;
+    const [upProc, proxyProc, mpProc, sgProc] = procs as [Running, Running, Running, Running];
+    // A gateway's stdio upstream is its descendant running server-everything (supergateway starts it through a shell,
+    // whose CPU is counted too; it is idle).
+    const stdioOf = (gateway: Running) => () =>
+      descendants(pid(gateway)).filter((p) => cmdline(p).includes(EVERYTHING));
+    const httpUp = () => [pid(upProc)];
+    const proxyPid = [pid(proxyProc)];
     const targets: Target[] = [
-      { name: 'direct (Streamable HTTP)', url: upstream, call: echo },
-      { name: 'mcpproxy /mcp call_tool', url: `${proxy.url}/mcp`, call: viaCallTool },
-      { name: 'mcpproxy /mcp/servers/everything', url: `${proxy.url}/mcp/servers/everything`, call: echo },
-      { name: 'mcpproxy /mcp/servers (stdio upstream)', url: `${proxy.url}/mcp/servers/everything-stdio`, call: echo },
-      { name: 'mcp-proxy (stdio upstream)', url: `http://127.0.0.1:${mpPort}/mcp`, call: echo },
-      { name: 'supergateway --stateful (stdio upstream)', url: `http://127.0.0.1:${sgPort}/mcp`, call: echo },
+      { name: 'direct (Streamable HTTP)', url: upstream, call: echo, proxy: [], upstream: httpUp },
+      {
+        name: 'mcpproxy /mcp call_tool',
+        url: `${proxy.url}/mcp`,
+        call: viaCallTool,
+        proxy: proxyPid,
+        upstream: httpUp,
+      },
+      { name: 'mcpproxy /mcp/all', url: `${proxy.url}/mcp/all`, call: viaAll, proxy: proxyPid, upstream: httpUp },
+      {
+        name: 'mcpproxy /mcp/servers/everything',
+        url: `${proxy.url}/mcp/servers/everything`,
+        call: echo,
+        proxy: proxyPid,
+        upstream: httpUp,
+      },
+      {
+        name: 'mcpproxy /mcp/servers (stdio upstream)',
+        url: `${proxy.url}/mcp/servers/everything-stdio`,
+        call: echo,
+        proxy: proxyPid,
+        upstream: stdioOf(proxyProc),
+      },
+      {
+        name: 'mcp-proxy (stdio upstream)',
+        url: `http://127.0.0.1:${mpPort}/mcp`,
+        call: echo,
+        proxy: [pid(mpProc)],
+        upstream: stdioOf(mpProc),
+      },
+      {
+        name: 'supergateway --stateful (stdio upstream)',
+        url: `http://127.0.0.1:${sgPort}/mcp`,
+        call: echo,
+        proxy: [pid(sgProc)],
+        upstream: stdioOf(sgProc),
+      },
     ];
+    const HTTP_PATHS = new Set([1, 2, 3]);
+    const STDIO_OURS = 4;
+    const PEERS = [5, 6];
 
-    const results = new Map<string, Result>();
-    for (const concurrency of [1, 16] as const) {
-      const measured = await measureAll(targets, concurrency);
-      for (const t of targets) {
-        const r = measured.get(t.name) as Result;
-        results.set(`${t.name}@${concurrency}`, r);
-        process.stdout.write(
-          `c=${String(concurrency).padEnd(2)} ${t.name.padEnd(42)} p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ${r.perSec.toFixed(0)} calls/s\n`,
-        );
+    const perRun: Map<string, Result>[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const results = new Map<string, Result>();
+      for (const concurrency of [1, 16] as const) {
+        const measured = await measureAll(targets, concurrency);
+        for (const t of targets) results.set(`${t.name}@${concurrency}`, measured.get(t.name) as Result);
       }
+      perRun.push(results);
+      process.stdout.write(`run ${run + 1}/${RUNS} done\n`);
+    }
+    const median = (xs: number[]) => percentile(xs, 50);
+    const results = new Map<string, Result>();
+    for (const key of perRun[0]?.keys() ?? []) {
+      const all = perRun.map((r) => r.get(key) as Result);
+      const m = (f: keyof Result) => median(all.map((r) => r[f]));
+      results.set(key, {
+        p50: m('p50'),
+        p99: m('p99'),
+        perSec: m('perSec'),
+        proxyUs: m('proxyUs'),
+        upstreamUs: m('upstreamUs'),
+        clientUs: m('clientUs'),
+      });
     }
 
     const rows: BenchRow[] = [];
     const ms = (v: number) => `${v.toFixed(3)}`;
+    const us = (v: number) => `${v.toFixed(0)}`;
     for (const concurrency of [1, 16] as const) {
       const base = results.get(`${targets[0]?.name}@${concurrency}`) as Result;
-      const peers = [targets[4], targets[5]].map((t) => results.get(`${t?.name}@${concurrency}`) as Result);
+      const peers = PEERS.map((i) => results.get(`${targets[i]?.name}@${concurrency}`) as Result);
       const bestPeerP50 = Math.min(...peers.map((p) => p.p50));
       const bestPeerRate = Math.max(...peers.map((p) => p.perSec));
       for (const [i, t] of targets.entries()) {
         const r = results.get(`${t.name}@${concurrency}`) as Result;
-        // Same upstream as the direct call (the HTTP one): the added-latency goal. Same upstream as the peers
-        // (stdio): the peer goal.
-        const sameAsDirect = i === 1 || i === 2;
-        const sameAsPeers = i === 3;
-        const added = r.p50 - base.p50;
+        // Same upstream as the direct call (the HTTP one): the latency and throughput goals. Same upstream as the
+        // peers (stdio): the peer goals. Every mcpproxy path: the CPU goal.
+        const sameAsDirect = HTTP_PATHS.has(i);
+        const sameAsPeers = i === STDIO_OURS;
+        const ours = sameAsDirect || sameAsPeers;
+        const p50Ratio = r.p50 / base.p50;
+        const rateRatio = r.perSec / base.perSec;
+        const cpuRatio = r.proxyUs / r.upstreamUs;
+        process.stdout.write(
+          `c=${String(concurrency).padEnd(2)} ${t.name.padEnd(42)} p50 ${ms(r.p50)} ms (${p50Ratio.toFixed(2)}×)  ` +
+            `p99 ${ms(r.p99)} ms  ${r.perSec.toFixed(0)} calls/s (${rateRatio.toFixed(2)}×)  ` +
+            `cpu/call proxy ${us(r.proxyUs)} µs, upstream ${us(r.upstreamUs)} µs` +
+            `${i > 0 ? ` (proxy/upstream ${cpuRatio.toFixed(2)}×)` : ''}, client ${us(r.clientUs)} µs\n`,
+        );
         rows.push({
           name: `${t.name}, c=${concurrency}: p50`,
           value: ms(r.p50),
           unit: 'ms',
-          ...(i > 0 ? { baseline: { name: 'direct', value: ms(base.p50) }, ratio: r.p50 / base.p50 } : {}),
-          ...(sameAsDirect ? { goal: `added p50 ≤ 0.5 ms (added ${added.toFixed(3)} ms)`, met: added <= 0.5 } : {}),
+          ...(i > 0 ? { baseline: { name: 'direct', value: ms(base.p50) }, ratio: p50Ratio } : {}),
+          ...(sameAsDirect && concurrency === 1 ? { goal: 'p50 ≤ 1.3× direct', met: p50Ratio <= 1.3 } : {}),
           ...(sameAsPeers
             ? { goal: `p50 below both peers (best ${ms(bestPeerP50)} ms)`, met: r.p50 < bestPeerP50 }
             : {}),
@@ -250,9 +351,32 @@ async function main(): Promise<void> {
           name: `${t.name}, c=${concurrency}: throughput`,
           value: r.perSec.toFixed(0),
           unit: 'calls/s',
+          // Ratio as direct / ours, so that lower is better like every other row.
+          ...(i > 0
+            ? { baseline: { name: 'direct', value: base.perSec.toFixed(0) }, ratio: base.perSec / r.perSec }
+            : {}),
+          ...(sameAsDirect && concurrency === 16
+            ? { goal: `≥ 0.8× direct calls/s (ours ${rateRatio.toFixed(2)}×)`, met: rateRatio >= 0.8 }
+            : {}),
           ...(sameAsPeers
             ? { goal: `calls/s above both peers (best ${bestPeerRate.toFixed(0)})`, met: r.perSec > bestPeerRate }
             : {}),
+        });
+        if (i === 0) {
+          rows.push({
+            name: `${t.name}, c=${concurrency}: upstream CPU per call`,
+            value: us(r.upstreamUs),
+            unit: 'µs',
+          });
+          continue;
+        }
+        rows.push({
+          name: `${t.name}, c=${concurrency}: gateway CPU per call`,
+          value: us(r.proxyUs),
+          unit: 'µs',
+          baseline: { name: 'its upstream', value: us(r.upstreamUs) },
+          ratio: cpuRatio,
+          ...(ours ? { goal: '≤ 0.5× the upstream', met: cpuRatio <= 0.5 } : {}),
         });
       }
     }
@@ -261,8 +385,9 @@ async function main(): Promise<void> {
       issue: 6,
       rows,
       notes: [
-        `echo via the SDK Client over Streamable HTTP, one session per target, ${WARMUP} warm-up calls, then ${CALLS[1]} calls at c=1 and ${CALLS[16]} at c=16 in ${ROUNDS} interleaved rounds (targets take turns, so background load on the machine hits all alike); every server in its own Node 20 process on a 2-core machine.`,
-        'direct, /mcp call_tool and /mcp/servers/everything share one server-everything (streamableHttp); mcp-proxy and supergateway only front stdio servers, so they and "mcpproxy /mcp/servers (stdio upstream)" each front server-everything over stdio.',
+        `echo via the SDK Client over Streamable HTTP, one session per target, ${WARMUP} warm-up calls, then ${CALLS[1]} calls at c=1 and ${CALLS[16]} at c=16 in ${ROUNDS} interleaved rounds (targets take turns, so background load on the machine hits all alike); every server in its own Node 20 process on a 2-core machine. Every figure is the median of ${RUNS} whole runs.`,
+        'direct, /mcp call_tool, /mcp/all and /mcp/servers/everything share one server-everything (streamableHttp); mcp-proxy and supergateway only front stdio servers, so they and "mcpproxy /mcp/servers (stdio upstream)" each front server-everything over stdio.',
+        "CPU per call (issue 15): utime+stime from /proc/PID/stat of the gateway process and of the upstream process(es) answering it (for a stdio upstream, the gateway's server-everything child), sampled around each burst and divided by its calls. The goal is gateway ≤ 0.5× upstream. Throughput ratios are direct / ours (lower is better); the goal is ours ≥ 0.8× direct. The machine is shared with other work: CPU-time ratios are steady, wall-clock figures are noisy.",
         `whole run ${((performance.now() - started) / 1000).toFixed(0)} s`,
       ],
     });

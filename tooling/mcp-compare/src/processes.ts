@@ -75,11 +75,14 @@ export function start(
   });
 }
 
-/** Starts mcpproxy with `config` (see proxy-main.ts); resolves with its base URL. */
-export async function startProxy(config: Record<string, unknown>): Promise<Running & { url: string }> {
+/** Starts mcpproxy with `config` (see proxy-main.ts), `nodeArgs` before the script; resolves with its base URL. */
+export async function startProxy(
+  config: Record<string, unknown>,
+  nodeArgs: string[] = [],
+): Promise<Running & { url: string }> {
   const r = await start(
     NODE,
-    ['--import', 'tsx', join(ROOT, 'src', 'proxy-main.ts'), JSON.stringify(config)],
+    [...nodeArgs, '--import', 'tsx', join(ROOT, 'src', 'proxy-main.ts'), JSON.stringify(config)],
     /ready (http\S+)/,
   );
   return { ...r, url: r.match[1] as string };
