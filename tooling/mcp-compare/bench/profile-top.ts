@@ -35,11 +35,13 @@ for (const [i, id] of profile.samples.entries()) {
     .replace(/^.*\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, '')
     .replace(/^.*\/work\/main\//, '');
   const key = `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
+  // Idle time says nothing about the cost of a call: percentages are of the time the thread was busy.
+  if (functionName === '(idle)') continue;
   selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
   total += dt;
 }
 const top = [...selfUs.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(n));
-process.stdout.write(`total sampled ${(total / 1000).toFixed(0)} ms\n`);
+process.stdout.write(`busy ${(total / 1000).toFixed(0)} ms (percentages are of busy time)\n`);
 for (const [key, us] of top) {
   process.stdout.write(
     `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}\n`,
