@@ -4,6 +4,7 @@ import { countdown } from './format.js';
 import { loadSettings, type Settings, sameOriginUrl, saveSettings } from './settings.js';
 import { openSession, type Session } from './store.js';
 import { notice } from './ui.js';
+import { ActivityView } from './views/activity.js';
 import { AddView } from './views/add.js';
 import { ConnectView } from './views/connect.js';
 import { DetailView } from './views/detail.js';
@@ -26,6 +27,7 @@ const NAV = [
   { hash: '#/quarantine', label: 'Quarantine' },
   { hash: '#/tools', label: 'Tools' },
   { hash: '#/events', label: 'Events' },
+  { hash: '#/activity', label: 'Activity' },
 ];
 
 /** Why a connection attempt failed, on the field that fixes it. */
@@ -131,6 +133,8 @@ function Routed({ session }: { session: Session }) {
       return <ToolsView session={session} />;
     case '#/events':
       return <EventsView session={session} />;
+    case '#/activity':
+      return <ActivityView session={session} />;
     default:
       return <ServersView session={session} />;
   }
