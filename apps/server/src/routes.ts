@@ -338,6 +338,9 @@ export const callToolRoute = createRoute({
   responses: {
     200: json(CallResult, 'The upstream result, as sent (isError results included)'),
     ...bodyErrors,
+    403: problem(
+      'FORBIDDEN_ORIGIN, or TOOL_BLOCKED: the tool is pending, changed or held by the tool scanner until a person approves it (the detail says which)',
+    ),
     503: problem('CIRCUIT_OPEN or UPSTREAM_UNAVAILABLE'),
     504: problem('UPSTREAM_TIMEOUT'),
   },
