@@ -13,12 +13,17 @@ export interface ProseDoc {
 }
 
 const PROSE = new Set(['title', 'description', 'param_description', 'param_title', 'value', 'other']);
-const docs = new WeakMap<ToolView, ProseDoc>();
+
+// One-entry caches: a scan runs every check over one view before it reads the next, so the last view is the only
+// one worth remembering. A WeakMap per view cost more (ephemeron tables, GC) than the folding it saved.
+let docView: ToolView | undefined;
+let docCached: ProseDoc | undefined;
+let rawView: ToolView | undefined;
+let rawCached = '';
 
 /** The prose doc of a view (fields of at least `min` characters), built once per view. */
 export function proseDoc(view: ToolView): ProseDoc {
-  const cached = docs.get(view);
-  if (cached !== undefined) return cached;
+  if (view === docView && docCached !== undefined) return docCached;
   const parts: string[] = [];
   const starts: number[] = [];
   const fields: TextField[] = [];
@@ -32,7 +37,8 @@ export function proseDoc(view: ToolView): ProseDoc {
     at += folded.length + 1;
   }
   const doc = { text: parts.join('\n'), starts, fields };
-  docs.set(view, doc);
+  docView = view;
+  docCached = doc;
   return doc;
 }
 
@@ -50,11 +56,11 @@ export function fieldAt(doc: ProseDoc, index: number): TextField | undefined {
 
 /** All raw field text of a view joined, for the cheap "could this tool contain X at all" pre-tests. */
 export function rawText(view: ToolView): string {
-  let cached = raws.get(view);
-  if (cached === undefined) {
-    cached = view.fields.map((f) => f.text).join('\n');
-    raws.set(view, cached);
-  }
-  return cached;
+  if (view === rawView) return rawCached;
+  const fields = view.fields;
+  let out = fields.length > 0 ? (fields[0] as TextField).text : '';
+  for (let i = 1; i < fields.length; i++) out += `\n${(fields[i] as TextField).text}`;
+  rawView = view;
+  rawCached = out;
+  return out;
 }
-const raws = new WeakMap<ToolView, string>();

@@ -104,9 +104,11 @@ export function scanTool(tool: UpstreamTool | ScannableTool, options: ScanToolOp
     view = { name: '', fields: [], params: [], truncated: 'the definition could not be read' };
   }
   let raw: RawFinding[] = [];
+  const input = { view, server, context };
   for (const check of checks) {
     try {
-      raw.push(...check.run({ view, server, context }));
+      const found = check.run(input);
+      for (const f of found) raw.push(f);
     } catch (error) {
       coverage.push({ check: check.id, error: renderSafe(String((error as Error)?.message ?? error), 200) });
     }
@@ -120,6 +122,18 @@ export function scanTool(tool: UpstreamTool | ScannableTool, options: ScanToolOp
       evidence: renderSafe(`not scanned: ${view.truncated}`, 200),
       path: '',
     });
+  }
+  if (raw.length === 0) {
+    // Most tools: nothing to relate, rank or count.
+    return {
+      server: server ?? '',
+      tool: view.name,
+      verdict: 'clean',
+      severity: 'none',
+      score: 0,
+      findings: [],
+      coverage,
+    };
   }
   raw = corroborate(raw);
   const findings: ScanFinding[] = raw.map(({ check, tier, threat, confidence, evidence, path }) => ({
@@ -167,8 +181,9 @@ export function scanServer(
 ): ServerScanResult {
   const counts: Record<ScanVerdict, number> = { block: 0, review: 0, clean: 0 };
   const list = Array.isArray(tools) ? tools : [];
+  const toolOptions: ScanToolOptions = { ...options, server }; // once per server, not once per tool
   const results = list.map((tool) => {
-    const r = scanTool(tool, { ...options, server });
+    const r = scanTool(tool, toolOptions);
     counts[r.verdict]++;
     return r;
   });

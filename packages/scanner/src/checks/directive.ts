@@ -5,7 +5,7 @@
 import type { ScanThreat } from '@mcpproxy/contracts';
 import { fieldAt, proseDoc } from '../doc.js';
 import { EMAIL_RE, OUTSIDE_URL_RE, SECRET_PATH_RE, SENSITIVE_RE, SHELL_RE } from '../patterns.js';
-import { deleet, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
+import { deleet, execAll, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
 import type { Check, RawFinding } from '../types.js';
 
 type Category = 'override' | 'concealment' | 'secret_access' | 'exfiltration' | 'execution';
@@ -118,37 +118,22 @@ const SENSITIVE_G = new RegExp(SENSITIVE_RE.source, 'g');
 const SHELL_HINT_G =
   /\b(?:curl|wget|bash|sh|rm|nc|ncat|iex|powershell|python[23]?|chmod|mkfifo|base64|scp|security|dump-keychain)\b|\/dev\/tcp/g;
 
-const SHELL_WORDS = [
-  'curl',
-  'wget',
-  'bash',
-  '/dev/tcp',
-  'rm -',
-  'nc ',
-  'iex',
-  'powershell',
-  'python',
-  'chmod',
-  'mkfifo',
-  'base64',
-  'scp ',
-  'keychain',
-  ' sh',
-];
-/** Whether a shell command could be in the text: plain substring tests, far cheaper than a regex of short words. */
+/** Whether a shell command could be in the text: one scan for literal words, far cheaper than `\b` alternations. */
+const SHELL_WORDS_RE = /curl|wget|bash|\/dev\/tcp|rm -|nc |iex|powershell|python|chmod|mkfifo|base64|scp |keychain| sh/;
 function mayHoldShell(text: string): boolean {
-  for (const w of SHELL_WORDS) if (text.includes(w)) return true;
-  return false;
+  return SHELL_WORDS_RE.test(text);
 }
 
 /** Sorted start offsets of every match of the given global regexes (at most 256). */
 function positions(text: string, ...res: RegExp[]): number[] {
   const out: number[] = [];
   for (const re of res) {
-    for (const m of text.matchAll(re)) {
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       out.push(m.index);
       if (out.length >= 256) break;
     }
+    re.lastIndex = 0;
   }
   return out.sort((a, b) => a - b);
 }
@@ -187,6 +172,8 @@ function imperative(text: string, index: number): boolean {
   return !NOT_IMPERATIVE.has(word);
 }
 
+const WORD3_RE = /[\w-]{3,}/g;
+
 function hasDestination(tail: string, at: number, options: FindOptions): boolean {
   if (OUTSIDE_URL_RE.test(tail) || EMAIL_RE.test(tail) || PARAM_WORD_RE.test(tail)) return true;
   if (/\bchannel [a-z0-9]{6,}\b|\bwebhook\b/.test(tail)) return true;
@@ -194,7 +181,7 @@ function hasDestination(tail: string, at: number, options: FindOptions): boolean
     return true;
   const params = options.params;
   if (params === undefined || params.length === 0) return false;
-  for (const m of tail.matchAll(/[\w-]{3,}/g)) if (params.includes(m[0])) return true;
+  for (const m of execAll(WORD3_RE, tail)) if (params.includes(m[0])) return true;
   return false;
 }
 
@@ -217,7 +204,7 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
   // Cheap pre-tests keep the common case (a plain description) to three scans of the text.
   if (OVERRIDE_HINT_RE.test(folded)) {
     for (const re of OVERRIDE_RES) {
-      for (const m of folded.matchAll(re)) {
+      for (const m of execAll(re, folded, MAX_MATCHES)) {
         if (out.length >= MAX_MATCHES) return out;
         add('override', 'instruction_override', m.index);
       }
@@ -225,21 +212,23 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
   }
   if (CONCEALMENT_HINT_RE.test(folded)) {
     for (const re of CONCEALMENT_RES) {
-      for (const m of folded.matchAll(re)) {
+      for (const m of execAll(re, folded, MAX_MATCHES)) {
         if (out.length >= MAX_MATCHES) return out;
         add('concealment', 'concealment', m.index);
       }
     }
   }
   // Where the objects of an order sit: a verb matters only within 120 characters of one of them.
+  // Collected directly: for the many texts without one, the scan that finds none is the same as a test.
   const shell = mayHoldShell(folded);
-  if (!shell && !SECRET_PATH_RE.test(folded) && !SENSITIVE_RE.test(folded)) return out;
   const anchors = shell
     ? positions(folded, SECRET_PATH_G, SENSITIVE_G, SHELL_HINT_G)
     : positions(folded, SECRET_PATH_G, SENSITIVE_G);
   if (anchors.length === 0) return out;
   let next = 0;
-  for (const m of folded.matchAll(ACCESS_VERB_RE)) {
+  ACCESS_VERB_RE.lastIndex = 0;
+  // A direct exec loop: nothing below uses ACCESS_VERB_RE, and a long text may hold thousands of verbs.
+  for (let m = ACCESS_VERB_RE.exec(folded); m !== null; m = ACCESS_VERB_RE.exec(folded)) {
     if (out.length >= MAX_MATCHES) break;
     const at = m.index;
     while (next < anchors.length && (anchors[next] as number) < at - 120) next++;
@@ -270,6 +259,7 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
       }
     }
   }
+  ACCESS_VERB_RE.lastIndex = 0;
   return out;
 }
 
