@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES, ServeError, serve } from '../src/index.js';
 import { everything, fixture, startServer, type TestServer, tempDir, writeConfig } from './helpers.js';
 
 // The activity log wired into a real server with real upstreams (server-everything over stdio, and a fixture
@@ -174,6 +175,15 @@ describe('activity log in the server', () => {
     const full = await s.api(`/api/v1/activity/${row.id}`);
     expect(full.body.id).toBe(row.id);
     expect(Buffer.byteLength(full.body.result)).toBeLessThanOrEqual(16 * 1024);
+  });
+
+  it('a second instance on the same data dir exits 3 before touching activity.db', async () => {
+    // serve() itself, so the running instance's config file is left as it is.
+    const error = await serve({ dataDir: dir.path, logLevel: 'silent' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServeError);
+    expect((error as ServeError).exitCode).toBe(EXIT_CODES.DATA_DIR_LOCKED);
+    // The first instance still records and reads.
+    expect((await s.api('/api/v1/activity?limit=1')).status).toBe(200);
   });
 
   it('never writes a secret of the config in clear to the database files', async () => {
