@@ -233,7 +233,19 @@ export function createToolScanService({
     );
   };
 
+  // Turning the scanner on, or changing `block_on`, judges every tool again (an approved tool may now be held).
+  let lastSettings = JSON.stringify(settings());
+  const onReload = () => {
+    const now = JSON.stringify(settings());
+    if (now === lastSettings) return;
+    lastSettings = now;
+    cache.clear();
+    invalidate();
+    if (enabled()) scheduleRescanAll();
+  };
+
   const offs = [
+    bus.subscribe('config_reloaded', onReload),
     bus.subscribe('tools_updated', (e) => onListing(e.server)),
     bus.subscribe('connection_established', (e) => onListing(e.server)),
     bus.subscribe('server_config_changed', (e) => {

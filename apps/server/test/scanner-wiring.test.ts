@@ -1,6 +1,6 @@
 import type { BusEvent, UpstreamTool } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { scriptedConnector, startServer, waitForEvent, waitForState } from './helpers.js';
+import { scriptedConnector, startServer, waitForEvent, waitForState, writeConfig } from './helpers.js';
 
 // The scanner's settings and its cross-server rescan (issue 13), on scripted upstreams: no processes.
 
@@ -62,6 +62,26 @@ describe('tool scanner settings (issue 13)', () => {
     expect(scan.body).toMatchObject({ scanner: false, results: [] });
     const metrics = await s.api('/metrics');
     expect(metrics.text).toMatch(/^mcpproxy_scanner_blocked_tools 0$/m);
+  });
+
+  it('judges every tool again when a reload turns the scanner on: an approved poisoned tool is held', async () => {
+    const servers = [{ name: 'math', command: 'math-mcp' }];
+    await using s = await startServer({
+      config: { security: { scanner: false }, mcpServers: servers },
+      connector: scriptedConnector({ math: { tools: [POISONED] } }),
+    });
+    await waitForState(s.view, 'math', 'ready');
+    expect((await s.api('/api/v1/servers/math/tools')).body.tools[0].approval).toBe('approved');
+    const held = waitForEvent(
+      s.bus,
+      (e: BusEvent) => e.type === 'tool_quarantine_changed' && e.server === 'math' && e.data.reason === 'scan',
+    );
+    writeConfig(s.configPath, { listen: '127.0.0.1:0', security: { scanner: true }, mcpServers: servers });
+    expect((await s.api('/api/v1/config/reload', { method: 'POST' })).status).toBe(200);
+    const event = await held;
+    expect(event.data).toMatchObject({ tool: 'add', from: 'approved', to: 'pending' });
+    const call = await s.api('/api/v1/tools/call', { method: 'POST', json: { name: 'math:add', arguments: {} } });
+    expect(call.body.code).toBe('TOOL_BLOCKED');
   });
 
   it('holds a tool that shadows another server once that server is known, whichever lists first', async () => {
