@@ -133,7 +133,7 @@ describe('mcpproxy upstream changes', () => {
 describe('mcpproxy tools and call', () => {
   it("lists a server's tools with their approval, and approves", async () => {
     const table = await mcpproxy(['upstream', 'tools', 'everything'], { env });
-    expect(table.stdout).toMatch(/^echo\s+approved\s+Echoes back/m);
+    expect(table.stdout).toMatch(/^echo\s+approved\s+clean\s+Echoes back/m);
     const list = await mcpproxy(['tools', 'list', 'everything', '-o', 'json'], { env });
     const tools = json(list.stdout).tools as { name: string; approval: string }[];
     expect(tools.some((t) => t.name === 'get-sum' && t.approval === 'approved')).toBe(true);

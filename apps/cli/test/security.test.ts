@@ -40,6 +40,10 @@ describe('mcpproxy security scan (issue 13)', () => {
     expect(lines.find((l) => l.startsWith('math:multiply '))).toMatch(/^math:multiply\s+clean\s+none\s+approved/);
     expect(table.stdout).toMatch(/2 tool\(s\): 1 blocked, 0 for review, 1 clean \(block_on: hard\)/);
 
+    const tools = await mcpproxy(['upstream', 'tools', 'math'], { env });
+    expect(tools.stdout).toMatch(/^add\s+pending\s+block\s+Adds two numbers/m);
+    expect(tools.stdout).toMatch(/^multiply\s+approved\s+clean\s+Multiplies/m);
+
     const out = await mcpproxy(['security', 'scan', 'math', '-o', 'json'], { env });
     expect(out.code).toBe(0);
     const body = JSON.parse(out.stdout) as {

@@ -202,6 +202,12 @@ function addCommand(): Command {
 const TOOL_COLUMNS: readonly Column<ToolInfo>[] = [
   { header: 'TOOL', value: (t) => t.name },
   { header: 'APPROVAL', value: (t) => t.approval, color: stateColor },
+  {
+    // The tool scanner's verdict; `block (approved)` when a person approved it over a blocking finding.
+    header: 'SCAN',
+    value: (t) => (t.verdict ? (t.overridden ? `${t.verdict} (approved)` : t.verdict) : '-'),
+    color: (v) => (v === 'block' ? 'red' : v === 'review' || v.endsWith('(approved)') ? 'yellow' : undefined),
+  },
   { header: 'DESCRIPTION', value: (t) => t.description ?? '', flex: true },
 ];
 
