@@ -107,7 +107,7 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
   }
 
   // Iterative walk of both schemas; `seen` stops cycles in hand-built (non-JSON) objects.
-  const seen = new WeakSet<object>();
+  const seen = new Set<object>(); // dropped with the walk: a WeakSet's bookkeeping costs the GC more
   const stack: Frame[] = [];
   if (root.outputSchema !== undefined) {
     stack.push({ value: root.outputSchema, path: 'outputSchema', depth: 0, kind: undefined, param: undefined });

@@ -146,6 +146,7 @@ export function mixesLeet(s: string): boolean {
   return false;
 }
 
+const LEET_WORD_RE = /[a-z013457@$]*[013457@$][a-z013457@$]*/g;
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
 
 /**
@@ -156,8 +157,9 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
 export function deleet(folded: string): string | undefined {
   if (!mixesLeet(folded)) return undefined;
   let meaningful = false;
-  const out = folded.replace(/[a-z013457@$]*[a-z][a-z013457@$]*/g, (word) => {
-    if (!/[013457@$]/.test(word) || !/[a-z]{2}|[a-z][013457@$][a-z]/.test(word)) return word;
+  // Only runs that hold a leet character reach the callback (the same runs as "runs with a letter" that do).
+  const out = folded.replace(LEET_WORD_RE, (word) => {
+    if (!/[a-z]{2}|[a-z][013457@$][a-z]/.test(word)) return word;
     const plain = word.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
     if (LEET_VOCABULARY.has(plain)) meaningful = true;
     return plain;

@@ -34,9 +34,93 @@ const CONCEALMENT_RES: readonly RegExp[] = [
   /\bthe user (?:must|should|need|needs) not (?:know|see|be told|notice|find out)\b/g,
 ];
 
-const OVERRIDE_HINT_RE =
-  /\b(?:ignor|disregard|forget|overrid|bypass|drop|instruction|orders|mode|system|admin|developer|note to|prompt|obey|follow|take orders)|im_start|inst\]/;
-const CONCEALMENT_HINT_RE = /\buser\b|\b(?:mention|reveal|disclos|report|say|explain|show)/;
+const NEGATION = ['not', "n't", 'dont', 'never'];
+const SHELL_WORDS = [
+  'curl',
+  'wget',
+  'bash',
+  '/dev/tcp',
+  'rm -',
+  'nc ',
+  'iex',
+  'powershell',
+  'python',
+  'chmod',
+  'mkfifo',
+  'base64',
+  'scp ',
+  'keychain',
+  ' sh',
+];
+/** Implied by every alternative of SECRET_PATH_RE (`.` stands for a dot before a letter). */
+const SECRET_WORDS = [
+  '.',
+  'id_',
+  'authorized_keys',
+  '/etc/',
+  'keychain',
+  '_history',
+  'login data',
+  'seed phrase',
+  'mnemonic phrase',
+  'private key',
+];
+// biome-ignore format: one list of words, as the gates below name them
+const GATE_WORDS = [
+  'ignore', 'disregard', 'forget', 'override', 'bypass', 'drop', 'instruction', 'orders', 'you', 'mode', 'system',
+  'admin', 'developer', 'im_start', '[inst]', 'http', 'obey', 'follow', 'only', 'exclusively', 'user', 'without',
+  'mention', 'reveal', 'disclose', 'report', 'say', 'explain', 'show', 'from', ':',
+];
+const TRIGGER_WORDS = [...new Set([...GATE_WORDS, ...NEGATION, ...SHELL_WORDS, ...SECRET_WORDS])].filter(
+  (w) => w !== '.',
+);
+/**
+ * One pass finds which trigger words occur (no word is a prefix of another, and the scan steps one character past
+ * each match start, so overlapping words are all found); each pattern below runs only when the words it needs
+ * are present. A gate is implied by its pattern, so it never hides a match.
+ */
+const TRIGGER_RE = new RegExp(
+  `${TRIGGER_WORDS.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')}|\\.[a-z]`,
+  'g',
+);
+
+/** The trigger words of `text`; a dot before a letter is recorded as `.`. */
+function triggers(text: string): Set<string> {
+  const found = new Set<string>();
+  TRIGGER_RE.lastIndex = 0;
+  for (let m = TRIGGER_RE.exec(text); m !== null; m = TRIGGER_RE.exec(text)) {
+    const w = m[0];
+    found.add(w.length === 2 && w.charCodeAt(0) === 46 ? '.' : w);
+    TRIGGER_RE.lastIndex = m.index + 1;
+  }
+  TRIGGER_RE.lastIndex = 0;
+  return found;
+}
+
+function any(found: ReadonlySet<string>, words: readonly string[]): boolean {
+  for (const w of words) if (found.has(w)) return true;
+  return false;
+}
+
+type Gate = (found: ReadonlySet<string>) => boolean;
+const OVERRIDE_GATES: readonly Gate[] = [
+  (f) => any(f, ['ignore', 'disregard', 'forget', 'override', 'bypass', 'drop']),
+  (f) => f.has('forget'),
+  (f) => f.has(':') && (f.has('instruction') || f.has('orders')),
+  (f) => f.has('you') || f.has('mode'),
+  (f) => any(f, ['system', 'admin', 'developer', 'im_start', '[inst]', 'not']), // "note to the assistant:"
+  (f) => f.has('system') || f.has('instruction'),
+  (f) => any(f, ['obey', 'follow', 'orders']) && (f.has('only') || f.has('exclusively')),
+  (f) => f.has('http'),
+];
+const CONCEALMENT_GATES: readonly Gate[] = [
+  (f) => f.has('user') && any(f, NEGATION),
+  (f) => f.has('without') && f.has('user'),
+  (f) => any(f, NEGATION) && any(f, ['mention', 'reveal', 'disclose', 'report', 'say', 'explain', 'show']),
+  (f) => f.has('from') && f.has('user'),
+  (f) => f.has('user'),
+  (f) => f.has('user'),
+];
 
 /** Base-form verbs that give an order when they start a clause. */
 const ACCESS_VERB_RE =
@@ -118,12 +202,6 @@ const SENSITIVE_G = new RegExp(SENSITIVE_RE.source, 'g');
 const SHELL_HINT_G =
   /\b(?:curl|wget|bash|sh|rm|nc|ncat|iex|powershell|python[23]?|chmod|mkfifo|base64|scp|security|dump-keychain)\b|\/dev\/tcp/g;
 
-/** Whether a shell command could be in the text: one scan for literal words, far cheaper than `\b` alternations. */
-const SHELL_WORDS_RE = /curl|wget|bash|\/dev\/tcp|rm -|nc |iex|powershell|python|chmod|mkfifo|base64|scp |keychain| sh/;
-function mayHoldShell(text: string): boolean {
-  return SHELL_WORDS_RE.test(text);
-}
-
 /** Sorted start offsets of every match of the given global regexes (at most 256). */
 function positions(text: string, ...res: RegExp[]): number[] {
   const out: number[] = [];
@@ -201,29 +279,29 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
       mention: isMention(folded, index, spans),
     });
   };
-  // Cheap pre-tests keep the common case (a plain description) to three scans of the text.
-  if (OVERRIDE_HINT_RE.test(folded)) {
-    for (const re of OVERRIDE_RES) {
-      for (const m of execAll(re, folded, MAX_MATCHES)) {
-        if (out.length >= MAX_MATCHES) return out;
-        add('override', 'instruction_override', m.index);
-      }
+  // Gated: the common case (a plain description) runs few of these patterns, or none.
+  const found = triggers(folded);
+  for (let i = 0; i < OVERRIDE_RES.length; i++) {
+    if (!(OVERRIDE_GATES[i] as Gate)(found)) continue;
+    for (const m of execAll(OVERRIDE_RES[i] as RegExp, folded, MAX_MATCHES)) {
+      if (out.length >= MAX_MATCHES) return out;
+      add('override', 'instruction_override', m.index);
     }
   }
-  if (CONCEALMENT_HINT_RE.test(folded)) {
-    for (const re of CONCEALMENT_RES) {
-      for (const m of execAll(re, folded, MAX_MATCHES)) {
-        if (out.length >= MAX_MATCHES) return out;
-        add('concealment', 'concealment', m.index);
-      }
+  for (let i = 0; i < CONCEALMENT_RES.length; i++) {
+    if (!(CONCEALMENT_GATES[i] as Gate)(found)) continue;
+    for (const m of execAll(CONCEALMENT_RES[i] as RegExp, folded, MAX_MATCHES)) {
+      if (out.length >= MAX_MATCHES) return out;
+      add('concealment', 'concealment', m.index);
     }
   }
   // Where the objects of an order sit: a verb matters only within 120 characters of one of them.
   // Collected directly: for the many texts without one, the scan that finds none is the same as a test.
-  const shell = mayHoldShell(folded);
-  const anchors = shell
-    ? positions(folded, SECRET_PATH_G, SENSITIVE_G, SHELL_HINT_G)
-    : positions(folded, SECRET_PATH_G, SENSITIVE_G);
+  const shell = any(found, SHELL_WORDS);
+  const secretHint = any(found, SECRET_WORDS);
+  const anchorRes = secretHint ? [SECRET_PATH_G, SENSITIVE_G] : [SENSITIVE_G];
+  if (shell) anchorRes.push(SHELL_HINT_G);
+  const anchors = positions(folded, ...anchorRes);
   if (anchors.length === 0) return out;
   let next = 0;
   ACCESS_VERB_RE.lastIndex = 0;
@@ -238,9 +316,9 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
     if (NOUN_AFTER_RE.test(folded.slice(at + m[0].length, at + m[0].length + 16))) continue;
     const end = sentenceEnd(folded, at);
     const tail = folded.slice(at, Math.min(end, at + 200));
-    const secret = SECRET_PATH_RE.test(tail.slice(0, 120));
+    const secret = secretHint && SECRET_PATH_RE.test(tail.slice(0, 120));
     // "read ~/.ssh/id_rsa and pass its content as 'sidenote'": what is passed was named before the verb.
-    const named = SECRET_PATH_RE.test(folded.slice(Math.max(sentenceStart(folded, at), at - 120), at));
+    const named = secretHint && SECRET_PATH_RE.test(folded.slice(Math.max(sentenceStart(folded, at), at - 120), at));
     const verb = m[0];
     if ((verb === 'run' || verb === 'execute' || verb === 'exec' || verb === 'eval') && SHELL_RE.test(tail)) {
       add('execution', 'code_execution', at);

@@ -20,12 +20,13 @@ const PCT_RE = /\S*(?:%[0-9a-fA-F]{2}\S*){3,}/g;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf16 = new TextDecoder('utf-16le', { fatal: true });
 
-function bytesToText(bytes: Uint8Array): string | undefined {
+function bytesToText(bytes: Uint8Array, ascii?: string): string | undefined {
   // PowerShell's -EncodedCommand is UTF-16LE: every other byte zero.
   let zeros = 0;
   for (let i = 1; i < bytes.length; i += 2) if (bytes[i] === 0) zeros++;
   try {
     if (bytes.length >= 8 && zeros >= bytes.length / 2 - 1) return utf16.decode(bytes);
+    if (ascii !== undefined) return ascii; // ASCII is its own UTF-8: skip the decoder's fixed cost
     return utf8.decode(bytes);
   } catch {
     return undefined;
@@ -43,8 +44,13 @@ function fromBase64(s: string): string | undefined {
     return undefined;
   }
   const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytesToText(bytes);
+  let high = false;
+  for (let i = 0; i < bin.length; i++) {
+    const c = bin.charCodeAt(i);
+    bytes[i] = c;
+    if (c >= 0x80) high = true;
+  }
+  return bytesToText(bytes, high ? undefined : bin);
 }
 
 function fromHex(s: string): string | undefined {
