@@ -67,7 +67,7 @@ export interface ToolScanService {
   attach(actors: ActorSource): void;
   /** The tools with the verdict and findings of their current definition. */
   annotate(tools: readonly ToolInfo[]): ToolInfo[];
-  /** Every current tool definition with findings, across servers (`GET /security/findings`). */
+  /** Every current tool definition with findings or a coverage gap, across servers (`GET /security/findings`). */
   findings(): SecurityFindingsResponse;
   /**
    * Scans every tool of `server` again against a fresh context of all servers, holds approved tools that now block
@@ -321,7 +321,10 @@ export function createToolScanService({
         for (const actor of source?.actors() ?? []) {
           for (const info of actor.tools()) {
             const c = current(actor.name, info);
-            if (c && c.result.findings.length > 0) results.push(finding(actor.name, info, c));
+            // A coverage gap is "scanned less", not clean: it is listed too.
+            if (c && (c.result.findings.length > 0 || c.result.coverage.length > 0)) {
+              results.push(finding(actor.name, info, c));
+            }
           }
         }
       }
