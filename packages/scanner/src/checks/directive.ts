@@ -34,32 +34,39 @@ const CONCEALMENT_RES: readonly RegExp[] = [
   /\bthe user (?:must|should|need|needs) not (?:know|see|be told|notice|find out)\b/g,
 ];
 
-const NEGATION = ['not', "n't", 'dont', 'never'];
+const NEGATION = ['not', "don't", 'dont', 'never', "shouldn't"];
+/** Shell words (`sh` also stands behind `show` and `shouldn't`, which start the same way and hide it). */
 const SHELL_WORDS = [
   'curl',
   'wget',
   'bash',
   '/dev/tcp',
-  'rm -',
-  'nc ',
+  'rm',
+  'nc',
   'iex',
   'powershell',
   'python',
   'chmod',
   'mkfifo',
   'base64',
-  'scp ',
+  'scp',
   'keychain',
-  ' sh',
+  'sh',
+  'show',
+  "shouldn't",
+  'security',
+  'dump-keychain',
+  'bash_history', // starts like "bash", which it hides at the same position
 ];
 /** Implied by every alternative of SECRET_PATH_RE (`.` stands for a dot before a letter). */
 const SECRET_WORDS = [
   '.',
+  '/etc/',
   'id_',
   'authorized_keys',
-  '/etc/',
   'keychain',
-  '_history',
+  'bash_history',
+  'zsh_history',
   'login data',
   'seed phrase',
   'mnemonic phrase',
@@ -68,19 +75,24 @@ const SECRET_WORDS = [
 // biome-ignore format: one list of words, as the gates below name them
 const GATE_WORDS = [
   'ignore', 'disregard', 'forget', 'override', 'bypass', 'drop', 'instruction', 'orders', 'you', 'mode', 'system',
-  'admin', 'developer', 'im_start', '[inst]', 'http', 'obey', 'follow', 'only', 'exclusively', 'user', 'without',
-  'mention', 'reveal', 'disclose', 'report', 'say', 'explain', 'show', 'from', ':',
+  'admin', 'developer', 'im_start', 'obey', 'follow', 'only', 'exclusively', 'user', 'without', 'mention', 'reveal',
+  'disclose', 'report', 'say', 'explain', 'show', 'from', 'not',
 ];
-const TRIGGER_WORDS = [...new Set([...GATE_WORDS, ...NEGATION, ...SHELL_WORDS, ...SECRET_WORDS])].filter(
-  (w) => w !== '.',
-);
+/** Words the patterns may hold anywhere, not only at a word start. */
+const INNER_WORDS = ['http', '[inst]', ':', '/dev/tcp', '/etc/'];
+const escapeRe = (w: string) => w.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+const WORD_START = [...new Set([...GATE_WORDS, ...NEGATION, ...SHELL_WORDS, ...SECRET_WORDS])]
+  .filter((w) => w !== '.' && !INNER_WORDS.includes(w))
+  // Longer first, so that a word that starts another ("sh", "show") does not hide it at the same position.
+  .sort((x, y) => y.length - x.length);
 /**
- * One pass finds which trigger words occur (no word is a prefix of another, and the scan steps one character past
- * each match start, so overlapping words are all found); each pattern below runs only when the words it needs
- * are present. A gate is implied by its pattern, so it never hides a match.
+ * One pass finds which trigger words occur, at a word start (where every pattern below has them) or, for the few
+ * that a pattern may hold inside a word, anywhere; the scan steps one character past each match start, so
+ * overlapping words are all found. Each pattern runs only when the words it needs are present: a gate is implied
+ * by its pattern, so it never hides a match.
  */
 const TRIGGER_RE = new RegExp(
-  `${TRIGGER_WORDS.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')}|\\.[a-z]`,
+  `\\b(?:${WORD_START.map(escapeRe).join('|')})|${INNER_WORDS.map(escapeRe).join('|')}|\\.[a-z]`,
   'g',
 );
 

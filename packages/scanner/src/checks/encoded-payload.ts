@@ -26,6 +26,14 @@ function bytesToText(bytes: Uint8Array, ascii?: string): string | undefined {
   for (let i = 1; i < bytes.length; i += 2) if (bytes[i] === 0) zeros++;
   try {
     if (bytes.length >= 8 && zeros >= bytes.length / 2 - 1) return utf16.decode(bytes);
+    // Each control byte stays one control character in UTF-8 and the text has at most as many characters as
+    // bytes, so more than a tenth of them means `readable` would refuse it: skip the decoder (random bytes).
+    let controls = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i] as number;
+      if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f) controls++;
+    }
+    if (controls * 10 > bytes.length) return undefined;
     if (ascii !== undefined) return ascii; // ASCII is its own UTF-8: skip the decoder's fixed cost
     return utf8.decode(bytes);
   } catch {

@@ -4,7 +4,7 @@
 import { type ContextTool, wordsOf } from '../context.js';
 import { fieldAt, proseDoc, rawText } from '../doc.js';
 import { EMAIL_RE, OUTSIDE_URL_RE } from '../patterns.js';
-import { fold, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
+import { execAll, fold, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
 import type { Check, CheckInput, RawFinding } from '../types.js';
 
 /** Identifiers distinctive enough to be tool names: snake_case, kebab-case or camelCase. */
@@ -46,7 +46,11 @@ function mentions(input: CheckInput): RawFinding[] {
   const folded = doc.text;
   if (folded.length === 0) return out;
   let spans: Array<[number, number]> | undefined;
-  for (const all of folded.matchAll(ALL_TOOLS_RE)) {
+  // Every alternative of ALL_TOOLS_RE names a tool (or function) call and "any", "every" or "all".
+  const hooksAll =
+    (folded.includes(' tool') || folded.includes(' function call')) &&
+    (folded.includes('any ') || folded.includes('every ') || folded.includes('all '));
+  for (const all of hooksAll ? execAll(ALL_TOOLS_RE, folded) : []) {
     spans ??= quotedSpans(folded);
     if (isMention(folded, all.index, spans)) continue;
     const field = fieldAt(doc, all.index);
@@ -68,7 +72,10 @@ function mentions(input: CheckInput): RawFinding[] {
   const own = view.name.toLowerCase();
   let seen: Set<string> | undefined;
   let lookups = 0;
-  for (const m of rawText(view).matchAll(IDENT_RE)) {
+  const raw = rawText(view);
+  IDENT_RE.lastIndex = 0;
+  // A direct exec loop (nothing below uses IDENT_RE): matchAll would clone the regex for every tool.
+  for (let m = IDENT_RE.exec(raw); m !== null; m = IDENT_RE.exec(raw)) {
     const name = m[0];
     if (++lookups > 4096) break;
     if (!context.has(name) || name.toLowerCase() === own) continue;
@@ -98,8 +105,9 @@ function mentions(input: CheckInput): RawFinding[] {
       path: fieldAt(doc, at)?.path ?? 'description',
       subject: sentence,
     });
-    if (out.length >= 8) return out;
+    if (out.length >= 8) break;
   }
+  IDENT_RE.lastIndex = 0;
   return out;
 }
 
