@@ -18,6 +18,11 @@ interface Frame {
   /** Kind for strings at this node. */
   readonly kind: FieldKind | undefined;
   readonly param: string | undefined;
+  /**
+   * The key this node sits under (undefined for roots and array items). Kept so that "is this a `properties`
+   * object" needs no test on the built-up path string, which would flatten it.
+   */
+  readonly key?: string | undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -144,8 +149,9 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
     }
     const keys = Object.keys(value);
     if (keys.length > maxNodes) note(`schema nodes past the first ${maxNodes}`);
-    const inProperties = frame.kind !== 'value' && path.endsWith('.properties');
-    const atTopProperties = path === 'inputSchema.properties';
+    const inProperties = frame.kind !== 'value' && frame.key === 'properties';
+    // inputSchema.properties: the only `properties` object right under the inputSchema root.
+    const atTopProperties = depth === 1 && frame.key === 'properties' && frame.path === 'inputSchema.properties';
     for (let i = Math.min(keys.length, maxNodes) - 1; i >= 0; i--) {
       const key = keys[i] as string;
       let child: unknown;
@@ -169,7 +175,7 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
         // Strings are read here rather than pushed as frames: fewer allocations, same document order.
         if (kind !== undefined) pending.push({ path: childPath, kind, text: child, param });
       } else if (typeof child === 'object' && child !== null) {
-        stack.push({ value: child, path: childPath, depth: depth + 1, kind, param });
+        stack.push({ value: child, path: childPath, depth: depth + 1, kind, param, key });
       }
       if (inProperties) pending.push({ path: `${childPath}#name`, kind: 'param_name', text: key, param });
     }

@@ -143,7 +143,8 @@ export function fold(text: string): string {
 }
 
 /** A letter next to one of `0 1 3 4 5 7 @ $`: one test, no match objects. */
-const MIXES_LEET_RE = /[a-z][013457@$]|[013457@$][a-z]/;
+// Written to start at the leet character, so the scan stops only at those (rare) and looks around them.
+const MIXES_LEET_RE = /[013457@$](?:(?<=[a-z].)|(?=[a-z]))/;
 
 /** A letter next to one of `0 1 3 4 5 7 @ $` somewhere. */
 export function mixesLeet(s: string): boolean {
