@@ -35,10 +35,35 @@ function bytesToText(bytes: Uint8Array, ascii?: string): string | undefined {
     }
     if (controls * 10 > bytes.length) return undefined;
     if (ascii !== undefined) return ascii; // ASCII is its own UTF-8: skip the decoder's fixed cost
-    return utf8.decode(bytes);
+    return validUtf8(bytes) ? utf8.decode(bytes) : undefined; // random bytes fail within a few, without a throw
   } catch {
     return undefined;
   }
+}
+
+/** The check a fatal UTF-8 decoder makes (WHATWG byte ranges), as a loop: cheaper than a decoder call that throws. */
+function validUtf8(b: Uint8Array): boolean {
+  const n = b.length;
+  const cont = (j: number, lo = 0x80, hi = 0xbf) => j < n && (b[j] as number) >= lo && (b[j] as number) <= hi;
+  for (let i = 0; i < n; ) {
+    const c = b[i] as number;
+    if (c < 0x80) i++;
+    else if (c >= 0xc2 && c <= 0xdf) {
+      if (!cont(i + 1)) return false;
+      i += 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      const lo = c === 0xe0 ? 0xa0 : 0x80;
+      const hi = c === 0xed ? 0x9f : 0xbf;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2)) return false;
+      i += 3;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      const lo = c === 0xf0 ? 0x90 : 0x80;
+      const hi = c === 0xf4 ? 0x8f : 0xbf;
+      if (!cont(i + 1, lo, hi) || !cont(i + 2) || !cont(i + 3)) return false;
+      i += 4;
+    } else return false;
+  }
+  return true;
 }
 
 function fromBase64(s: string): string | undefined {
