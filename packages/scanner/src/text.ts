@@ -108,8 +108,8 @@ const CONFUSABLES: Record<string, string> = {
 };
 const CONFUSABLE_RE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 const ASCII_RE = /^[\x20-\x7E\t\n\r]*$/;
-/** Anything but printable ASCII, or two spaces: text that needs more than lower-casing. */
-const NEEDS_WORK_RE = /[^\x20-\x7E]| {2}/;
+/** Anything but printable ASCII, two spaces, or "e.g"/"i.e" in any case: text that needs more than lower-casing. */
+const NEEDS_WORK_RE = /[^\x20-\x7E]| {2}|[eEiI]\.[gGeE]/;
 
 /** `e.g.`/`i.e.` without their dots, so they do not end a sentence. */
 function foldExamples(s: string): string {
@@ -124,9 +124,8 @@ function foldExamples(s: string): string {
 export function fold(text: string): string {
   let s = text;
   if (!NEEDS_WORK_RE.test(s)) {
-    // Printable ASCII with single spaces, the common case: one pass decided it, only case and "e.g." remain.
-    s = s.toLowerCase();
-    return s.includes('e.g') || s.includes('i.e') ? foldExamples(s) : s;
+    // Printable ASCII with single spaces and no "e.g."/"i.e.", the common case: one pass decided it.
+    return s.toLowerCase();
   }
   if (!ASCII_RE.test(s)) {
     s = s.replace(INVISIBLE_RE, '');
