@@ -200,9 +200,7 @@ describe('updating and removing servers', () => {
     const before = s.file();
     const error = await refusal(s.mgmt.updateServer('q', { quarantined: false }, agent));
     expect(error.code).toBe('HUMAN_ONLY');
-    expect((await refusal(s.mgmt.updateServer('q', { quarantined: null } as never, agent))).code).toBe(
-      'HUMAN_ONLY',
-    );
+    expect((await refusal(s.mgmt.updateServer('q', { quarantined: null } as never, agent))).code).toBe('HUMAN_ONLY');
     expect(s.file()).toBe(before);
     const ready = s.reach('q', 'ready');
     expect((await s.mgmt.updateServer('q', { quarantined: false }, human)).quarantined).toBe(false);
