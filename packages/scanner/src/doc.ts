@@ -12,8 +12,6 @@ export interface ProseDoc {
   readonly fields: readonly TextField[];
 }
 
-const PROSE = new Set(['title', 'description', 'param_description', 'param_title', 'value', 'other']);
-
 // One-entry caches: a scan runs every check over one view before it reads the next, so the last view is the only
 // one worth remembering. A WeakMap per view cost more (ephemeron tables, GC) than the folding it saved.
 let docView: ToolView | undefined;
@@ -29,7 +27,7 @@ export function proseDoc(view: ToolView): ProseDoc {
   const fields: TextField[] = [];
   let at = 0;
   for (const field of view.fields) {
-    if (!PROSE.has(field.kind) || field.text.length < 8) continue;
+    if (field.text.length < 8 || field.kind === 'name' || field.kind === 'param_name') continue; // prose only
     const folded = fold(field.text); // white space, newlines included, is folded to single spaces
     starts.push(at);
     fields.push(field);

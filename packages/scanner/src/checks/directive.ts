@@ -137,6 +137,7 @@ const CONCEALMENT_GATES: readonly Gate[] = [
 /** Base-form verbs that give an order when they start a clause. */
 const ACCESS_VERB_RE =
   /\b(?:read|open|cat|load|access|get|grab|collect|copy|include|attach|upload|send|pass|provide|dump|print|output|extract|locate|find|append|paste|fetch|retrieve|forward|post|run|put|fill|embed|share|submit|transmit|exfiltrate|leak|mirror|add|write|bcc|cc|store|log|execute|exec|eval)\b/g;
+const ACCESS_VERB_TEST = new RegExp(ACCESS_VERB_RE.source);
 const SEND_VERBS = new Set([
   'send',
   'post',
@@ -307,6 +308,8 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
       add('concealment', 'concealment', m.index);
     }
   }
+  // No verb, no order to read or send anything: skip looking for its objects (the test stops at the first verb).
+  if (!ACCESS_VERB_TEST.test(folded)) return out;
   // Where the objects of an order sit: a verb matters only within 120 characters of one of them.
   // Collected directly: for the many texts without one, the scan that finds none is the same as a test.
   const shell = any(found, SHELL_WORDS);
