@@ -6,8 +6,6 @@ export { createActivityLog } from './log.js';
 export { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 export { SECRET_KEY_RE } from './payload.js';
 export type {
-  ActivityConfig,
-  ActivityConfigInput,
   ActivityExportInput,
   ActivityKind,
   ActivityPage,
@@ -22,7 +20,6 @@ export type {
   Surface,
 } from './schema.js';
 export {
-  ActivityConfigSchema,
   ActivityExportSchema,
   ActivityKindSchema,
   ActivityQuerySchema,
@@ -32,7 +29,5 @@ export {
   ActorSchema,
   DEFAULT_LIMIT,
   MAX_LIMIT,
-  parseActivityDuration,
-  parseSize,
   SurfaceSchema,
 } from './schema.js';

@@ -1,3 +1,4 @@
+import { parseDuration } from '@mcpproxy/contracts';
 import { z } from 'zod';
 
 /** Where a tool call came in. */
@@ -147,60 +148,12 @@ export interface ActivityStats {
   groups: Array<CallFigures & { key: string; buckets: Array<CallFigures & { start: string }> }>;
 }
 
-const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-/** Parses `"500ms"`, `"30s"`, `"2m"`, `"1h"`, `"30d"` or integer milliseconds; `undefined` if malformed. */
-export function parseActivityDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
-  const m = DURATION_RE.exec(value.trim());
-  if (!m) return undefined;
-  const ms = Math.round(Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS]);
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
-
-const SIZE_UNITS = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 } as const;
-const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i;
-/** Parses `"16KB"`, `"256MB"`, `"1GiB"` (KB = 1024 bytes) or integer bytes; `undefined` if malformed. */
-export function parseSize(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
-  const m = SIZE_RE.exec(value.trim());
-  if (!m) return undefined;
-  const unit = (m[2] ?? 'b').toLowerCase() as keyof typeof SIZE_UNITS;
-  const bytes = Math.round(Number(m[1]) * SIZE_UNITS[unit]);
-  return Number.isFinite(bytes) && bytes > 0 ? bytes : undefined;
-}
-
+/** A positive duration (`"5m"`, `"1h"`, `"30d"` or integer milliseconds), parsed by contracts' `parseDuration`. */
 function durationOrIssue(v: string | number, ctx: z.RefinementCtx): number {
-  const ms = parseActivityDuration(v);
-  if (ms === undefined) {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) {
     ctx.addIssue({ code: 'custom', message: 'must be a duration such as "5m", "1h", "30d" or integer milliseconds' });
     return z.NEVER;
   }
   return ms;
 }
-
-const DurationString = z.union([z.string(), z.number()]).transform((v, ctx) => durationOrIssue(v, ctx));
-const SizeString = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const bytes = parseSize(v);
-  if (bytes === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'must be a size such as "16KB", "256MB" or integer bytes' });
-    return z.NEVER;
-  }
-  return bytes;
-});
-
-/**
- * The `activity` key of `mcp_config.json`. Outputs milliseconds and bytes. Not yet part of
- * `@mcpproxy/contracts`' config schema; the server composes it until it is.
- */
-export const ActivityConfigSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    retention: DurationString.prefault('30d'),
-    max_size: SizeString.prefault('256MB'),
-    max_payload: SizeString.prefault('16KB'),
-    record_payloads: z.boolean().default(true),
-  })
-  .strict();
-export type ActivityConfigInput = z.input<typeof ActivityConfigSchema>;
-export type ActivityConfig = z.output<typeof ActivityConfigSchema>;
