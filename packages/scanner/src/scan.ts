@@ -51,14 +51,14 @@ function corroborate(findings: RawFinding[]): RawFinding[] {
   return findings.map((f) => {
     if (f.check !== 'capability_mismatch' || f.tier === 'hard' || f.param === undefined) return f;
     const name = f.param.toLowerCase();
-    const named = findings.some(
-      (o) =>
-        o !== f &&
-        o.check !== 'capability_mismatch' &&
-        (o.param === f.param ||
-          (o.subject !== undefined &&
-            new RegExp(`(?:^|[^\\w])${name.replace(/[^\w]/g, '\\$&')}(?:[^\\w]|$)`).test(o.subject))),
-    );
+    let re: RegExp | undefined; // built once per parameter, and only if some finding has a subject to test
+    const named = findings.some((o) => {
+      if (o === f || o.check === 'capability_mismatch') return false;
+      if (o.param === f.param) return true;
+      if (o.subject === undefined) return false;
+      re ??= new RegExp(`(?:^|[^\\w])${name.replace(/[^\w]/g, '\\$&')}(?:[^\\w]|$)`);
+      return re.test(o.subject);
+    });
     return named
       ? {
           ...f,
