@@ -44,6 +44,42 @@ function safeKey(k: string): string {
 }
 
 /**
+ * The text read so far, within the text budget. A class rather than closures inside extractTool: its methods
+ * exist once, not once per tool.
+ */
+class Collector {
+  readonly fields: TextField[] = [];
+  truncated: string | undefined;
+  private budget: number;
+  private readonly maxText: number;
+
+  constructor(maxText: number) {
+    this.maxText = maxText;
+    this.budget = maxText;
+  }
+
+  note(why: string): void {
+    this.truncated ??= why;
+  }
+
+  add(path: string, kind: FieldKind, text: string, param: string | undefined): void {
+    if (text.length === 0) return;
+    if (this.budget <= 0) {
+      this.note(`text past the first ${this.maxText} characters (at ${path})`);
+      return;
+    }
+    let t = text;
+    if (t.length > this.budget) {
+      t = t.slice(0, this.budget);
+      if (/[\uD800-\uDBFF]$/.test(t)) t = t.slice(0, -1); // keep a cut pair from looking like a lone surrogate
+      this.note(`text past the first ${this.maxText} characters (at ${path})`);
+    }
+    this.budget -= t.length;
+    this.fields.push({ path, kind, text: t, param });
+  }
+}
+
+/**
  * Reads a tool definition into a {@link ToolView}. Never throws on odd input: non-string fields are skipped,
  * cycles are visited once, and whatever lies past `maxDepth`, `maxNodes` or `maxText` is left out and named in
  * `truncated`.
@@ -52,37 +88,16 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
   const maxText = limits.maxText ?? DEFAULT_LIMITS.maxText;
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
   const maxNodes = limits.maxNodes ?? DEFAULT_LIMITS.maxNodes;
-  const fields: TextField[] = [];
-  let budget = maxText;
-  let truncated: string | undefined;
-  const note = (why: string) => {
-    truncated ??= why;
-  };
-
-  const addText = (path: string, kind: FieldKind, text: string, param: string | undefined) => {
-    if (text.length === 0) return;
-    if (budget <= 0) {
-      note(`text past the first ${maxText} characters (at ${path})`);
-      return;
-    }
-    let t = text;
-    if (t.length > budget) {
-      t = t.slice(0, budget);
-      if (/[\uD800-\uDBFF]$/.test(t)) t = t.slice(0, -1); // keep a cut pair from looking like a lone surrogate
-      note(`text past the first ${maxText} characters (at ${path})`);
-    }
-    budget -= t.length;
-    fields.push({ path, kind, text: t, param });
-  };
+  const out = new Collector(maxText);
 
   const root = isRecord(tool) ? tool : {};
   const name = typeof root.name === 'string' ? root.name : '';
-  addText('name', 'name', name, undefined);
-  if (typeof root.title === 'string') addText('title', 'title', root.title, undefined);
-  if (typeof root.description === 'string') addText('description', 'description', root.description, undefined);
+  out.add('name', 'name', name, undefined);
+  if (typeof root.title === 'string') out.add('title', 'title', root.title, undefined);
+  if (typeof root.description === 'string') out.add('description', 'description', root.description, undefined);
   const annotations = root.annotations;
   if (isRecord(annotations) && typeof annotations.title === 'string') {
-    addText('annotations.title', 'title', annotations.title, undefined);
+    out.add('annotations.title', 'title', annotations.title, undefined);
   }
 
   const params: ParamView[] = [];
@@ -92,7 +107,7 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
     let count = 0;
     for (const [key, prop] of Object.entries(input.properties)) {
       if (++count > 1000) {
-        note('parameters past the first 1000');
+        out.note('parameters past the first 1000');
         break;
       }
       const p = isRecord(prop) ? prop : {};
@@ -126,18 +141,18 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
     const frame = stack.pop() as Frame;
     const { value, path, depth } = frame;
     if (++nodes > maxNodes) {
-      note(`schema nodes past the first ${maxNodes}`);
+      out.note(`schema nodes past the first ${maxNodes}`);
       break;
     }
     if (typeof value === 'string') {
-      if (frame.kind !== undefined) addText(path, frame.kind, value, frame.param);
+      if (frame.kind !== undefined) out.add(path, frame.kind, value, frame.param);
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (seen.has(value)) continue;
     seen.add(value);
     if (depth >= maxDepth) {
-      note(`schema deeper than ${maxDepth} levels (at ${path})`);
+      out.note(`schema deeper than ${maxDepth} levels (at ${path})`);
       continue;
     }
     // Children are pushed in reverse so that the walk reads them in document order.
@@ -148,7 +163,7 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
       continue;
     }
     const keys = Object.keys(value);
-    if (keys.length > maxNodes) note(`schema nodes past the first ${maxNodes}`);
+    if (keys.length > maxNodes) out.note(`schema nodes past the first ${maxNodes}`);
     const inProperties = frame.kind !== 'value' && frame.key === 'properties';
     // inputSchema.properties: the only `properties` object right under the inputSchema root.
     const atTopProperties = depth === 1 && frame.key === 'properties' && frame.path === 'inputSchema.properties';
@@ -181,9 +196,9 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
     }
     for (let i = pending.length - 1; i >= 0; i--) {
       const p = pending[i] as TextField;
-      addText(p.path, p.kind, p.text, p.param);
+      out.add(p.path, p.kind, p.text, p.param);
     }
     pending.length = 0;
   }
-  return { name, fields, params, truncated };
+  return { name, fields: out.fields, params, truncated: out.truncated };
 }

@@ -208,17 +208,18 @@ const SINGLE_RE = /(?<![a-z0-9])'[^'\n]{1,400}?'(?![a-z0-9])/g;
 /** [start, end) spans of `text` that are quoted or code: a mention, not an instruction. */
 export function quotedSpans(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
-  const push = (re: RegExp) => {
-    for (const m of execAll(re, text)) spans.push([m.index, m.index + m[0].length]);
-  };
   // Each kind of quote is looked for only when its character occurs at all.
   if (text.includes('`')) {
-    push(FENCE_RE);
-    push(BACKTICK_RE);
+    addSpans(spans, FENCE_RE, text);
+    addSpans(spans, BACKTICK_RE, text);
   }
-  if (text.includes('"')) push(DOUBLE_RE);
-  if (text.includes("'")) push(SINGLE_RE);
+  if (text.includes('"')) addSpans(spans, DOUBLE_RE, text);
+  if (text.includes("'")) addSpans(spans, SINGLE_RE, text);
   return spans;
+}
+
+function addSpans(spans: Array<[number, number]>, re: RegExp, text: string): void {
+  for (const m of execAll(re, text)) spans.push([m.index, m.index + m[0].length]);
 }
 
 /**

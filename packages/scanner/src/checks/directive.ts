@@ -3,7 +3,7 @@
 // light leetspeak); a match that is only quoted or given as an example ("detects prompts such as '…'") is a
 // mention, not an order, and is not flagged: security tools describe attacks, attackers give orders.
 import type { ScanThreat } from '@mcpproxy/contracts';
-import { fieldAt, proseDoc } from '../doc.js';
+import { fieldAt, type ProseDoc, proseDoc } from '../doc.js';
 import { EMAIL_RE, OUTSIDE_URL_RE, SECRET_PATH_RE, SENSITIVE_RE, SHELL_RE } from '../patterns.js';
 import { deleet, execAll, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
 import type { Check, RawFinding } from '../types.js';
@@ -245,6 +245,8 @@ export interface FindOptions {
   readonly params?: readonly string[] | undefined;
   /** Whether offset `index` lies in a parameter's own description, where "here"/"this field" is a destination. */
   readonly inParam?: ((index: number) => boolean) | undefined;
+  /** Without `inParam`: the prose doc the text is, whose fields tell where parameter descriptions are. */
+  readonly doc?: ProseDoc | undefined;
   readonly raw?: string | undefined;
 }
 
@@ -268,44 +270,58 @@ const WORD3_RE = /[\w-]{3,}/g;
 function hasDestination(tail: string, at: number, options: FindOptions): boolean {
   if (OUTSIDE_URL_RE.test(tail) || EMAIL_RE.test(tail) || PARAM_WORD_RE.test(tail)) return true;
   if (/\bchannel [a-z0-9]{6,}\b|\bwebhook\b/.test(tail)) return true;
-  if (options.inParam?.(at) && /\b(?:here|this (?:field|value|parameter))\b|^\s*(?:with|in|this)\b/.test(tail))
-    return true;
+  const inParam =
+    options.inParam?.(at) ?? (options.doc !== undefined && fieldAt(options.doc, at)?.kind === 'param_description');
+  if (inParam && /\b(?:here|this (?:field|value|parameter))\b|^\s*(?:with|in|this)\b/.test(tail)) return true;
   const params = options.params;
   if (params === undefined || params.length === 0) return false;
   for (const m of execAll(WORD3_RE, tail)) if (params.includes(m[0])) return true;
   return false;
 }
 
-/** Every directive in folded text, mentions included (flagged as such). */
-export function findDirectives(folded: string, options: FindOptions = {}): DirectiveMatch[] {
-  const out: DirectiveMatch[] = [];
-  let spans: Array<[number, number]> | undefined;
-  const add = (category: Category, threat: ScanThreat, index: number) => {
-    if (out.length >= MAX_MATCHES) return; // a megabyte of repeated phrases must not cost a sentence scan each
-    spans ??= quotedSpans(folded);
+/** The directives found so far in one text; a class so that its method exists once, not once per call. */
+class Matches {
+  readonly out: DirectiveMatch[] = [];
+  private spans: Array<[number, number]> | undefined;
+  private readonly folded: string;
+
+  constructor(folded: string) {
+    this.folded = folded;
+  }
+
+  add(category: Category, threat: ScanThreat, index: number): void {
+    if (this.out.length >= MAX_MATCHES) return; // a megabyte of repeated phrases must not cost a sentence scan each
+    const folded = this.folded;
+    this.spans ??= quotedSpans(folded);
     const s = sentenceStart(folded, index);
-    out.push({
+    this.out.push({
       category,
       threat,
       index,
       sentence: folded.slice(s, sentenceEnd(folded, index)),
-      mention: isMention(folded, index, spans),
+      mention: isMention(folded, index, this.spans),
     });
-  };
+  }
+}
+
+/** Every directive in folded text, mentions included (flagged as such). */
+export function findDirectives(folded: string, options: FindOptions = {}): DirectiveMatch[] {
+  const matches = new Matches(folded);
+  const out = matches.out;
   // Gated: the common case (a plain description) runs few of these patterns, or none.
   const found = triggers(folded);
   for (let i = 0; i < OVERRIDE_RES.length; i++) {
     if (!(OVERRIDE_GATES[i] as Gate)(found)) continue;
     for (const m of execAll(OVERRIDE_RES[i] as RegExp, folded, MAX_MATCHES)) {
       if (out.length >= MAX_MATCHES) return out;
-      add('override', 'instruction_override', m.index);
+      matches.add('override', 'instruction_override', m.index);
     }
   }
   for (let i = 0; i < CONCEALMENT_RES.length; i++) {
     if (!(CONCEALMENT_GATES[i] as Gate)(found)) continue;
     for (const m of execAll(CONCEALMENT_RES[i] as RegExp, folded, MAX_MATCHES)) {
       if (out.length >= MAX_MATCHES) return out;
-      add('concealment', 'concealment', m.index);
+      matches.add('concealment', 'concealment', m.index);
     }
   }
   // No verb, no order to read or send anything: skip looking for its objects (the test stops at the first verb).
@@ -336,19 +352,19 @@ export function findDirectives(folded: string, options: FindOptions = {}): Direc
     const named = secretHint && SECRET_PATH_RE.test(folded.slice(Math.max(sentenceStart(folded, at), at - 120), at));
     const verb = m[0];
     if ((verb === 'run' || verb === 'execute' || verb === 'exec' || verb === 'eval') && SHELL_RE.test(tail)) {
-      add('execution', 'code_execution', at);
+      matches.add('execution', 'code_execution', at);
       continue;
     }
     if (secret && !SEND_VERBS.has(verb)) {
-      add('secret_access', 'secret_access', at);
+      matches.add('secret_access', 'secret_access', at);
       continue;
     }
     if (SEND_VERBS.has(verb) || verb === 'get' || verb === 'collect' || verb === 'read') {
       const sensitive = SENSITIVE_RE.test(tail.slice(0, 120)) || secret || named;
       if (sensitive && (verb === 'exfiltrate' || hasDestination(tail.slice(verb.length), at, options))) {
-        add('exfiltration', 'exfiltration', at);
+        matches.add('exfiltration', 'exfiltration', at);
       } else if (secret) {
-        add('secret_access', 'secret_access', at);
+        matches.add('secret_access', 'secret_access', at);
       }
     }
   }
@@ -371,7 +387,7 @@ export const directiveCheck: Check = {
     const doc = proseDoc(view);
     if (doc.text.length === 0) return out;
     const params = view.params.map((p) => p.name.toLowerCase());
-    const options: FindOptions = { params, inParam: (i) => fieldAt(doc, i)?.kind === 'param_description' };
+    const options: FindOptions = { params, doc };
     const matches = findDirectives(doc.text, options);
     const leet = deleet(doc.text); // same length as the text: offsets still point at the same field
     if (leet !== undefined) matches.push(...findDirectives(leet, options));
