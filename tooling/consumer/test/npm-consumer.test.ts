@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPECTED_OUTPUT } from './expectations.js';
+import { installGlobally, workspaceClosure } from './support/global.js';
 import { waitForServerState } from './support/live.js';
 import { packagingProblems } from './support/manifest.js';
 import { type Child, processesLeftMentioning, runToEnd, spawnChild } from './support/process.js';
@@ -52,6 +53,8 @@ let work: string;
 let project: string;
 let home: string;
 const unpacked = new Map<string, string>();
+/** package name → its tarball, packed once in `beforeAll` and shared by the project and the global install. */
+const tarballs = new Map<string, string>();
 
 /** The README's quick-start programs; none when the README or its section is missing ("has a README quick start" says so). */
 function programsOf(dir: string): ReturnType<typeof quickStartPrograms> {
@@ -114,7 +117,6 @@ beforeAll(async () => {
   home = fakeHome(work);
   for (const dir of ['tarballs', 'unpacked', 'tmp', 'project']) mkdirSync(join(work, dir), { recursive: true });
 
-  const tarballs = new Map<string, string>();
   for (const pkg of PACKAGES) {
     const tarball = await pack(pkg, join(work, 'tarballs'));
     tarballs.set(pkg.name, tarball);
@@ -334,6 +336,159 @@ describe('npx mcpproxy serve --demo from the npm install', () => {
       } finally {
         renameSync(aside, installed);
       }
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('npm i -g of the packed CLI on a clean prefix', () => {
+  let prefix = '';
+  let cwd = '';
+  let server: Child | undefined;
+  let url = '';
+
+  /** The environment of a user whose PATH starts with the prefix's bin (the global `mcpproxy`). */
+  const globalEnv = (): NodeJS.ProcessEnv => consumerEnv({ PATH: `${join(prefix, 'bin')}:${process.env.PATH}` });
+
+  /** Runs the globally installed `mcpproxy` (found on PATH, as a shell does) to its end. */
+  const mcpproxy = (...args: string[]) =>
+    runToEnd('mcpproxy', args, { cwd, env: globalEnv(), timeoutMs: PROGRAM_TIMEOUT_MS });
+
+  /** `mcpproxy ARGS --url URL -o json` against the global server: exit 0 and its JSON. */
+  async function json<T>(...args: string[]): Promise<T> {
+    const result = await mcpproxy(...args, '--url', url, '-o', 'json');
+    expect(result.code, `mcpproxy ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  beforeAll(async () => {
+    prefix = join(work, 'global-prefix');
+    cwd = join(work, 'global-cwd');
+    mkdirSync(prefix);
+    mkdirSync(cwd);
+    const needed = workspaceClosure(CLI, unpacked);
+    await installGlobally(
+      prefix,
+      needed.map((name) => tarballs.get(name) as string),
+      300_000,
+    );
+    server = spawnChild('mcpproxy', ['serve', '--demo', '--listen', '127.0.0.1:0'], { cwd, env: globalEnv() });
+    const [, found] = await server.waitForOutput(/API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/v1/, 60_000);
+    url = found as string;
+    await waitForServerState(url, 'everything', 'ready', 60_000);
+  }, 600_000);
+
+  afterAll(async () => {
+    await server?.kill();
+    if (prefix) rmSync(prefix, { recursive: true, force: true });
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("puts a mcpproxy from the tarballs, not the workspace, on the prefix's bin", () => {
+    const bin = realpathSync(join(prefix, 'bin', 'mcpproxy'));
+    expect(bin).toBe(join(prefix, 'lib', 'node_modules', '@mcpproxy', 'cli', 'dist', 'main.js'));
+    // Its @mcpproxy dependencies came from our tarballs too (npm could not have found them on the registry).
+    const server = JSON.parse(readFileSync(join(prefix, 'lib/node_modules/@mcpproxy/server/package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(server.version).toBe(PACKAGES.find((p) => p.name === '@mcpproxy/server')?.version);
+  });
+
+  it(
+    'runs the management commands against its own demo server',
+    async () => {
+      const status = await json<{ app: { version: string }; servers: { total: number; ready: number } }>('status');
+      expect(status.app.version).toBe(PACKAGES.find((p) => p.name === CLI)?.version);
+      expect(status.servers).toMatchObject({ total: 1, ready: 1 });
+
+      const upstreams = await json<{ servers: Array<{ name: string; state: string }> }>('upstream', 'list');
+      expect(upstreams.servers.map((s) => [s.name, s.state])).toEqual([['everything', 'ready']]);
+
+      const search = await json<{ tools: Array<{ name: string }> }>('tools', 'search', 'add two numbers');
+      expect(search.tools[0]?.name).toBe('everything:get-sum');
+
+      const echo = await json<{ content: Array<{ type: string; text: string }> }>(
+        'call',
+        'everything:echo',
+        '--args',
+        '{"message":"hi"}',
+      );
+      expect(echo.content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
+
+      const scan = await json<{ scanner: boolean; results: Array<{ server: string }>; counts: object }>(
+        'security',
+        'scan',
+      );
+      expect(scan.scanner).toBe(true);
+      expect(scan.results.length).toBeGreaterThan(0);
+      expect(new Set(scan.results.map((r) => r.server))).toEqual(new Set(['everything']));
+      expect(Object.keys(scan.counts).sort()).toEqual(['block', 'clean', 'review']);
+
+      const activity = await json<{ records: Array<Record<string, unknown>> }>('activity', 'list');
+      expect(activity.records).toContainEqual(
+        expect.objectContaining({
+          kind: 'tool_call',
+          server: 'everything',
+          tool: 'echo',
+          surface: 'cli',
+          status: 'ok',
+        }),
+      );
+
+      const doctor = await mcpproxy('doctor', '--url', url);
+      expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/no problems found/);
+
+      const config = join(cwd, 'valid.json');
+      writeFileSync(config, JSON.stringify({ listen: '127.0.0.1:0', mcpServers: [] }));
+      const valid = await mcpproxy('config', 'validate', config);
+      expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+      writeFileSync(config, JSON.stringify({ listen: 42 }));
+      const invalid = await mcpproxy('config', 'validate', config);
+      expect(invalid.code, invalid.stdout + invalid.stderr).toBe(4);
+
+      const help = await mcpproxy('--help');
+      expect(help.code).toBe(0);
+      for (const command of [
+        'serve',
+        'upstream',
+        'tools',
+        'call',
+        'status',
+        'doctor',
+        'config',
+        'security',
+        'activity',
+      ]) {
+        expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+      }
+    },
+    TEST_TIMEOUT_MS * 2,
+  );
+
+  it(
+    'exits 1 with what to do next when the --url is unreachable',
+    async () => {
+      // Port 9 (discard) on loopback: nothing listens there in a test machine, so the connection is refused.
+      const result = await mcpproxy('status', '--url', 'http://127.0.0.1:9');
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/cannot reach mcpproxy at http:\/\/127\.0\.0\.1:9[\s\S]*mcpproxy serve/);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'stops its server on Ctrl+C and leaves no process from the prefix behind',
+    async () => {
+      const child = server as Child;
+      child.interrupt();
+      const exit = await Promise.race([
+        child.exited,
+        new Promise((resolve) => setTimeout(resolve, 30_000, 'still running after 30 s').unref()),
+      ]);
+      expect(exit, child.stderr()).toEqual({ code: 0, signal: null });
+      expect(await processesLeftMentioning(prefix, 10_000)).toEqual([]);
+      expect(await processesLeftMentioning(cwd, 10_000)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
