@@ -1,9 +1,12 @@
-import type { CallOutcome, CallPermit, ServerActor } from '@mcpproxy/actor';
+import type { ServerActor } from '@mcpproxy/actor';
 import type { ConfigService } from '@mcpproxy/configsvc';
-import type { Clock, Logger, TimerHandle, ToolCallStatus } from '@mcpproxy/contracts';
+import type { Clock, Logger } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { PassthroughCallReport } from '../activity.js';
+import { handshake, type LinkInit } from './link-handshake.js';
+import { type Call, PendingCalls, type Via } from './passthrough-calls.js';
+import { HoldQueue } from './passthrough-hold.js';
 import {
   gateToolCall,
   isNotification,
@@ -41,31 +44,6 @@ export interface PassthroughDeps {
   prompts?: PromptPins | undefined;
 }
 
-type Via = 'shared' | 'link';
-
-interface Call {
-  method: string;
-  /** For `tools/call`: the tool, for `tool_called`. */
-  tool?: string | undefined;
-  /** For `tools/call`: its arguments, for the activity log. */
-  args?: unknown;
-  started: number;
-  timer?: TimerHandle | undefined;
-  progressToken?: string | number | undefined;
-  /** The circuit breaker's pass for a tool call; settled once with its outcome. */
-  permit?: CallPermit | undefined;
-  /** Where it was sent; `undefined` while it waits in the queue. */
-  via?: Via | undefined;
-}
-
-interface LinkInit {
-  id: RequestId;
-  resolve(m: Msg): void;
-  reject(error: Error): void;
-}
-
-/** Messages a session may queue while its link opens; past it requests are refused. */
-const MAX_QUEUE = 256;
 /** The id of the `initialize` the proxy sends itself when a shared session moves onto its own link. */
 const LINK_INIT_ID = 'mcpproxy-link-initialize';
 
@@ -83,6 +61,10 @@ const LINK_INIT_ID = 'mcpproxy-link-initialize';
  * circuit (`CIRCUIT_OPEN`, through the actor's breaker, which every outcome feeds), gets the `call_tool_timeout`
  * deadline, and is reported as `tool_called` on the bus (metrics). When the session's own upstream process dies,
  * every request in flight is answered at once with `UPSTREAM_UNAVAILABLE` and the session ends.
+ *
+ * This class routes messages; its parts: `passthrough-calls.ts` (the requests in flight, and how a tool call's
+ * end feeds the breaker, the bus and the activity log), `passthrough-hold.ts` (the queue while the link opens),
+ * `link-handshake.ts` and `upstream-link.ts` (an own link), `shared-link.ts`, `passthrough-rules.ts` (pinning, gates).
  */
 export class PassthroughSession implements SessionBinding {
   #shared: SharedPipe | undefined;
@@ -90,11 +72,9 @@ export class PassthroughSession implements SessionBinding {
   /** Where new messages go; `undefined` until `initialize` is answered. */
   #via: Via | undefined;
   #initializing = false;
-  /** Messages wait in `#queue` while the link opens or its event stream is being established. */
-  #holding = false;
-  readonly #holdTimers = new Set<TimerHandle>();
-  readonly #queue: Msg[] = [];
-  readonly #calls = new Map<RequestId, Call>();
+  /** Messages wait here while the link opens or its event stream is being established. */
+  readonly #hold: HoldQueue;
+  readonly #calls: PendingCalls;
   /** Hashes of the tools this session was shown, to refuse a call whose definition changed since. */
   readonly #listed = new Map<string, string>();
   #initParams: Record<string, unknown> | undefined;
@@ -109,6 +89,8 @@ export class PassthroughSession implements SessionBinding {
     private readonly deps: PassthroughDeps,
     private ownLink: boolean,
   ) {
+    this.#calls = new PendingCalls(actor, session, deps);
+    this.#hold = new HoldQueue(deps.clock);
     session.transport.onmessage = (message) => this.#fromClient(message as Msg);
   }
 
@@ -149,7 +131,7 @@ export class PassthroughSession implements SessionBinding {
         call.args = m.params?.arguments;
         const gate = gateToolCall(this.actor, tool, this.#listed);
         if (typeof gate === 'string') {
-          this.#publish(tool, call.started, 'rejected', { args: call.args, error: gate });
+          this.#calls.report(tool, call.started, 'rejected', { args: call.args, error: gate });
           void this.#toClient(toolError(m.id, gate));
           return;
         }
@@ -179,14 +161,12 @@ export class PassthroughSession implements SessionBinding {
     }
     if (isNotification(m) && m.method === 'notifications/cancelled') {
       const id = m.params?.requestId as RequestId | undefined;
-      const call = id === undefined ? undefined : this.#calls.get(id);
+      const call = id === undefined ? undefined : this.#calls.take(id);
       if (call && id !== undefined) {
-        this.#calls.delete(id);
-        this.deps.clock.clearTimeout(call.timer);
-        this.#settle(call, 'aborted', 'error', { error: 'cancelled by the client' });
+        this.#calls.settle(call, 'aborted', 'error', { error: 'cancelled by the client' });
         if (call.via === undefined) {
           // Still queued: it never left, so nothing upstream needs to hear of it.
-          this.#unqueue(id);
+          this.#hold.drop(id);
           return;
         }
         if (call.via === 'shared') {
@@ -209,9 +189,9 @@ export class PassthroughSession implements SessionBinding {
     } as Msg;
     if (call.via === 'shared') void this.#shared?.send(cancel);
     else if (call.via === 'link') this.#sendNow(cancel);
-    else this.#unqueue(id);
+    else this.#hold.drop(id);
     const text = `UPSTREAM_TIMEOUT: tool "${call.tool}" of server "${this.actor.name}" timed out after ${deadline} ms`;
-    this.#settle(call, 'timeout', 'timeout', { error: text });
+    this.#calls.settle(call, 'timeout', 'timeout', { error: text });
     void this.#toClient(toolError(id, text));
   }
 
@@ -222,6 +202,7 @@ export class PassthroughSession implements SessionBinding {
     }
     this.#initializing = true;
     this.#initParams = m.params;
+    this.#calls.clientInfo = m.params?.clientInfo;
     const client = this.ownLink ? undefined : sharedClient(this.actor);
     if (client) {
       this.#shared = new SharedPipe(this.actor, (r) => this.#fromUpstream(r, 'shared'));
@@ -242,7 +223,7 @@ export class PassthroughSession implements SessionBinding {
       }
       this.ownLink = true;
     }
-    this.#holding = true;
+    this.#hold.holding = true;
     try {
       const response = await this.#openLink(m);
       if (this.#closing) return;
@@ -280,27 +261,9 @@ export class PassthroughSession implements SessionBinding {
     const answered = new Promise<Msg>((resolve, reject) => {
       this.#linkInit = { id: init.id, resolve, reject };
     });
-    let timer: TimerHandle | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = this.deps.clock.setTimeout(
-        () => reject(new Error(`connect + initialize took longer than ${initTimeout} ms`)),
-        initTimeout,
-      );
-    });
     try {
-      const response = await Promise.race([
-        (async () => {
-          await link.transport.start();
-          await link.transport.send(init);
-          return answered;
-        })(),
-        deadline,
-      ]);
-      const version = (response.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
-      if (typeof version === 'string') link.setProtocolVersion(version);
-      return response;
+      return await handshake(link, init, answered, initTimeout, this.deps.clock);
     } finally {
-      this.deps.clock.clearTimeout(timer);
       this.#linkInit = undefined;
       answered.catch(() => {});
     }
@@ -317,7 +280,7 @@ export class PassthroughSession implements SessionBinding {
     if (!this.ownLink && !this.deps.links.acquire(this.actor.name, this.session)) return false;
     this.ownLink = true;
     this.#upgrading = true;
-    this.#holding = true;
+    this.#hold.holding = true;
     void this.#upgrade();
     return true;
   }
@@ -340,10 +303,7 @@ export class PassthroughSession implements SessionBinding {
       if (this.#closing) return;
       // The requests that needed the link fail; the others go on over the shared connection.
       const text = `UPSTREAM_UNAVAILABLE: cannot open a link to server "${this.actor.name}": ${error instanceof Error ? error.message : String(error)}`;
-      for (let i = this.#queue.length - 1; i >= 0; i--) {
-        const q = this.#queue[i] as Msg;
-        if (!isRequest(q) || !LINK_METHODS.has(q.method)) continue;
-        this.#queue.splice(i, 1);
+      for (const q of this.#hold.dropMethods(LINK_METHODS)) {
         this.#calls.delete(q.id);
         void this.#toClient(rpcError(q.id, -32603, text));
       }
@@ -354,44 +314,27 @@ export class PassthroughSession implements SessionBinding {
   }
 
   /** Waits for `promise` at most `init_timeout` (an upstream that never answers the GET must not stall us). */
-  async #bounded(promise: Promise<void>): Promise<void> {
+  #bounded(promise: Promise<void>): Promise<void> {
     const { server, settings } = this.actor.config();
-    const ms = server.init_timeout ?? settings.init_timeout;
-    let timer: TimerHandle | undefined;
-    await new Promise<void>((resolve) => {
-      timer = this.deps.clock.setTimeout(resolve, ms);
-      this.#holdTimers.add(timer);
-      void promise.then(resolve, resolve);
-    });
-    this.deps.clock.clearTimeout(timer);
-    if (timer !== undefined) this.#holdTimers.delete(timer);
+    return this.#hold.bounded(promise, server.init_timeout ?? settings.init_timeout);
   }
 
   #toUpstream(m: Msg): void {
-    if (this.#holding || !this.#via) {
-      if (this.#queue.length >= MAX_QUEUE) {
-        const call = isRequest(m) ? this.#calls.get(m.id) : undefined;
+    if (this.#hold.holding || !this.#via) {
+      if (!this.#hold.push(m)) {
+        const call = isRequest(m) ? this.#calls.take(m.id) : undefined;
         if (call && isRequest(m)) {
-          this.#calls.delete(m.id);
-          this.deps.clock.clearTimeout(call.timer);
-          this.#settle(call, 'aborted', 'rejected');
+          this.#calls.settle(call, 'aborted', 'rejected');
           void this.#toClient(rpcError(m.id, -32000, 'Too many requests while the upstream link opens'));
         }
-        return;
       }
-      this.#queue.push(m);
     } else this.#sendNow(m);
-  }
-
-  #unqueue(id: RequestId): void {
-    const at = this.#queue.findIndex((q) => isRequest(q) && q.id === id);
-    if (at >= 0) this.#queue.splice(at, 1);
   }
 
   /** Stops holding and sends what waited, in order (until something holds again). */
   #release(): void {
-    this.#holding = false;
-    while (!this.#holding && this.#via && this.#queue.length > 0) this.#sendNow(this.#queue.shift() as Msg);
+    this.#hold.holding = false;
+    while (!this.#hold.holding && this.#via && this.#hold.length > 0) this.#sendNow(this.#hold.shift() as Msg);
   }
 
   #sendNow(m: Msg): void {
@@ -410,7 +353,7 @@ export class PassthroughSession implements SessionBinding {
     if (isNotification(m) && m.method === 'notifications/initialized') {
       // The SDK opens the upstream's standalone event stream once this is accepted; a request sent before that
       // stream exists may get a server-to-client request the upstream cannot deliver (issue 16 item 7).
-      this.#holding = true;
+      this.#hold.holding = true;
       void this.#bounded(sent.then(() => link.eventStreamReady()).catch(() => {})).then(() => this.#release());
     }
   }
@@ -419,12 +362,10 @@ export class PassthroughSession implements SessionBinding {
     if (this.#closing) return;
     this.deps.logger.debug('mcp session upstream send failed', { server: this.actor.name, error: String(error) });
     if (!isRequest(m)) return;
-    const call = this.#calls.get(m.id);
+    const call = this.#calls.take(m.id);
     if (!call) return;
-    this.#calls.delete(m.id);
-    this.deps.clock.clearTimeout(call.timer);
     const text = `UPSTREAM_UNAVAILABLE: server "${this.actor.name}" failed the request: ${String(error)}`;
-    this.#settle(call, 'failed', 'error', { error: text });
+    this.#calls.settle(call, 'failed', 'error', { error: text });
     void this.#toClient(call.tool !== undefined ? toolError(m.id, text) : rpcError(m.id, -32603, text));
   }
 
@@ -434,14 +375,13 @@ export class PassthroughSession implements SessionBinding {
     const text = `UPSTREAM_UNAVAILABLE: the upstream link of this session to server "${this.actor.name}" ${why ? `ended: its process ${why}` : 'closed'}`;
     this.#linkInit?.reject(new Error(text));
     const answers: Promise<void>[] = [];
-    for (const [id, call] of this.#calls) {
+    for (const [id, call] of this.#calls.entries()) {
       if (call.via === 'shared') continue;
-      this.#calls.delete(id);
-      this.deps.clock.clearTimeout(call.timer);
-      this.#settle(call, 'failed', 'error', { error: text });
+      this.#calls.take(id);
+      this.#calls.settle(call, 'failed', 'error', { error: text });
       answers.push(this.#toClient(call.tool !== undefined ? toolError(id, text) : rpcError(id, -32603, text)));
     }
-    this.#queue.length = 0;
+    this.#hold.clear();
     await Promise.all(answers);
     void this.session.end('upstream_closed');
   }
@@ -457,8 +397,7 @@ export class PassthroughSession implements SessionBinding {
       }
       const call = this.#calls.get(m.id);
       if (!call || call.via !== from) return; // timed out or cancelled: the client already has its answer
-      this.#calls.delete(m.id);
-      this.deps.clock.clearTimeout(call.timer);
+      this.#calls.take(m.id);
       const result = m.result as Record<string, unknown> | undefined;
       if (call.method === 'tools/list' && result && Array.isArray(result.tools)) {
         void this.#toClient({
@@ -474,33 +413,18 @@ export class PassthroughSession implements SessionBinding {
         } as Msg);
         return;
       }
-      if (call.tool !== undefined) {
-        // As callTool counts them: an answer (also an isError result) is a success, a JSON-RPC error a failure.
-        const failed = 'error' in m;
-        const rpcErr = failed ? (m as { error?: { message?: unknown } }).error : undefined;
-        this.#settle(call, failed ? 'failed' : 'ok', failed || result?.isError === true ? 'error' : 'ok', {
-          result,
-          error: rpcErr ? String(rpcErr.message ?? 'JSON-RPC error') : undefined,
-        });
-      }
+      this.#calls.answered(call, m);
       void this.#toClient(m);
       return;
     }
     let related: RequestId | undefined;
     if (isNotification(m) && m.method === 'notifications/progress') {
-      const token = m.params?.progressToken;
-      for (const [id, call] of this.#calls) if (call.progressToken === token) related = id;
+      related = this.#calls.withProgressToken(m.params?.progressToken);
     }
     // Server-to-client requests and notifications ride on the stream of the latest request in flight (as a server
     // answering that request would send them), else on the client's standalone GET stream.
-    if (related === undefined) related = this.#latestCall();
+    if (related === undefined) related = this.#calls.latest();
     void this.#toClient(m, related);
-  }
-
-  #latestCall(): RequestId | undefined {
-    let last: RequestId | undefined;
-    for (const id of this.#calls.keys()) last = id;
-    return last;
   }
 
   async #toClient(m: Msg, related?: RequestId): Promise<void> {
@@ -513,66 +437,18 @@ export class PassthroughSession implements SessionBinding {
     }
   }
 
-  /** Settles a tool call: its outcome feeds the circuit breaker once, and it is reported as `tool_called`. */
-  #settle(
-    call: Call,
-    outcome: CallOutcome,
-    status: ToolCallStatus,
-    end: { result?: unknown; error?: string } = {},
-  ): void {
-    if (call.tool === undefined) return;
-    if (call.permit) this.actor.recordCallOutcome(call.permit, outcome);
-    call.permit = undefined;
-    this.#publish(call.tool, call.started, status, { args: call.args, ...end });
-  }
-
-  #publish(
-    tool: string,
-    started: number,
-    status: ToolCallStatus,
-    detail: { args?: unknown; result?: unknown; error?: string | undefined } = {},
-  ): void {
-    const duration_ms = this.deps.clock.now() - started;
-    this.deps.bus.publish({ type: 'tool_called', server: this.actor.name, data: { tool, duration_ms, status } });
-    const report = this.deps.onToolCall;
-    if (!report) return;
-    const client = this.#initParams?.clientInfo as { name?: unknown; version?: unknown } | undefined;
-    try {
-      report({
-        server: this.actor.name,
-        tool,
-        origin: {
-          surface: 'mcp_server',
-          session: this.session.id,
-          client: {
-            name: typeof client?.name === 'string' ? client.name : undefined,
-            version: typeof client?.version === 'string' ? client.version : undefined,
-          },
-        },
-        status,
-        duration_ms,
-        arguments: detail.args,
-        result: detail.result,
-        error: detail.error,
-      });
-    } catch (error) {
-      this.deps.logger.error('activity: recording a passthrough call failed', { error: String(error) });
-    }
-  }
-
   // ── end ───────────────────────────────────────────────────────────────
 
   async close(reason: SessionEndReason): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const timer of this.#holdTimers) this.deps.clock.clearTimeout(timer);
-    this.#holdTimers.clear();
+    this.#hold.close();
     this.#linkInit?.reject(new Error(`session ended (${reason})`));
     const link = this.#link;
     // Abort the session's upstream work: every request still in flight is cancelled upstream before closing.
-    for (const [id, call] of this.#calls) {
+    for (const [id, call] of this.#calls.entries()) {
       this.deps.clock.clearTimeout(call.timer);
-      this.#settle(call, 'aborted', 'error', { error: `session ended (${reason})` });
+      this.#calls.settle(call, 'aborted', 'error', { error: `session ended (${reason})` });
       if (link && call.via === 'link') {
         await link.transport
           .send({
@@ -584,7 +460,7 @@ export class PassthroughSession implements SessionBinding {
       }
     }
     this.#calls.clear();
-    this.#queue.length = 0;
+    this.#hold.clear();
     await this.#shared?.close();
     await link?.close();
     if (this.ownLink) this.deps.links.release(this.actor.name, this.session);
