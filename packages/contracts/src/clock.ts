@@ -14,12 +14,36 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
-/** The real clock: `Date.now()` and Node timers. */
+/** Node's largest timer delay; a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_NODE_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer longer than {@link MAX_NODE_TIMER_MS}: a chain of Node timers, the current one in `timer`. */
+class ChainedTimer {
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The real clock: `Date.now()` and Node timers. Delays above {@link MAX_NODE_TIMER_MS} are run as a chain of
+ * shorter timers, so no caller can make a long timer fire at once.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => {
+    if (!(ms > MAX_NODE_TIMER_MS)) return setTimeout(fn, ms);
+    const chained = new ChainedTimer();
+    let remaining = ms;
+    const arm = (): void => {
+      const step = Math.min(remaining, MAX_NODE_TIMER_MS);
+      remaining -= step;
+      chained.timer = setTimeout(remaining > 0 ? arm : fn, step);
+    };
+    arm();
+    return chained;
+  },
   clearTimeout: (handle) => {
-    if (handle !== undefined) clearTimeout(handle as ReturnType<typeof setTimeout>);
+    if (handle === undefined) return;
+    if (handle instanceof ChainedTimer) clearTimeout(handle.timer);
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, formatDuration, SizeSchema } from './duration.js';
+import { DurationSchema, formatDuration, SizeSchema, TimerDurationSchema } from './duration.js';
 
 /** Server names: letters, digits, `-`, `_`, `.`; 1–64 chars; no `:` (tool separator) and no `__` (namespace separator). */
 export const SERVER_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -39,8 +39,8 @@ const serverFields = {
   enabled: z.boolean().default(true),
   quarantined: z.boolean().default(false),
   groups: z.array(z.string().min(1)).default([]),
-  init_timeout: DurationSchema.optional(),
-  health_check_interval: DurationSchema.optional(),
+  init_timeout: TimerDurationSchema.optional(),
+  health_check_interval: TimerDurationSchema.optional(),
   enabled_tools: z.array(z.string()).optional(),
   disabled_tools: z.array(z.string()).optional(),
 };
@@ -176,8 +176,8 @@ const FeaturesSchema = z
 
 const RetrySchema = z
   .strictObject({
-    initial_delay: DurationSchema.default(1_000),
-    max_delay: DurationSchema.default(60_000),
+    initial_delay: TimerDurationSchema.default(1_000),
+    max_delay: TimerDurationSchema.default(60_000),
     max_retries: z.number().int().min(0).max(1_000).default(10),
   })
   .refine((r) => r.max_delay >= r.initial_delay, {
@@ -187,7 +187,7 @@ const RetrySchema = z
 
 const CircuitBreakerSchema = z.strictObject({
   failure_threshold: z.number().int().min(1).max(1_000).default(5),
-  reset_timeout: DurationSchema.default(30_000),
+  reset_timeout: TimerDurationSchema.default(30_000),
 });
 
 const EventsSchema = z.strictObject({
@@ -198,8 +198,8 @@ const EventsSchema = z.strictObject({
     .min(1024)
     .max(2 ** 31)
     .default(1_048_576),
-  ping_interval: DurationSchema.default(54_000),
-  pong_timeout: DurationSchema.default(60_000),
+  ping_interval: TimerDurationSchema.default(54_000),
+  pong_timeout: TimerDurationSchema.default(60_000),
   max_message_size: z
     .number()
     .int()
@@ -207,7 +207,7 @@ const EventsSchema = z.strictObject({
     .max(2 ** 30)
     .default(524_288),
   replay_buffer: z.number().int().min(0).max(1_000_000).default(1024),
-  batch_window: DurationSchema.default(0),
+  batch_window: TimerDurationSchema.default(0),
   permessage_deflate: z.boolean().default(false),
 });
 
@@ -246,10 +246,10 @@ export const ConfigSchema = z.strictObject({
   disable_management: z.boolean().default(false),
   quarantine_enabled: z.boolean().default(true),
   tools_limit: z.number().int().min(1).max(100).default(15),
-  call_tool_timeout: DurationSchema.default(120_000),
-  init_timeout: DurationSchema.default(30_000),
-  health_check_interval: DurationSchema.default(30_000),
-  tool_discovery_interval: DurationSchema.default(300_000),
+  call_tool_timeout: TimerDurationSchema.default(120_000),
+  init_timeout: TimerDurationSchema.default(30_000),
+  health_check_interval: TimerDurationSchema.default(30_000),
+  tool_discovery_interval: TimerDurationSchema.default(300_000),
   /**
    * Most `/mcp/servers/{name}` sessions per server that hold their own upstream link (an own process for stdio,
    * an own upstream session for HTTP); the others share the actor's connection. `0` = every session shares.

@@ -37,6 +37,26 @@ export const DurationSchema = z.union([z.string(), z.number()]).transform((value
   return ms;
 });
 
+/**
+ * The longest timer duration: Node runs any `setTimeout` above 2^31−1 ms (~24.8 days) after 1 ms, so a longer
+ * timeout would fire at once. 24 days is the largest whole-day value below that limit.
+ */
+export const MAX_TIMER_MS = 24 * UNIT_MS.d;
+
+/**
+ * A config duration that drives a timer (timeouts, intervals, delays): like {@link DurationSchema}, but refuses
+ * values above {@link MAX_TIMER_MS} with rule `duration_max` instead of letting the timer fire immediately.
+ */
+export const TimerDurationSchema = DurationSchema.superRefine((ms, ctx) => {
+  if (ms > MAX_TIMER_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be at most 24d (got ${formatDuration(ms)})`,
+      params: { rule: 'duration_max' },
+    });
+  }
+});
+
 const UNIT_BYTES = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as const;
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)$/i;
 

@@ -33,7 +33,15 @@ export {
   toFileConfig,
   toValidationIssues,
 } from './config.js';
-export { DurationSchema, formatDuration, parseDuration, parseSize, SizeSchema } from './duration.js';
+export {
+  DurationSchema,
+  formatDuration,
+  MAX_TIMER_MS,
+  parseDuration,
+  parseSize,
+  SizeSchema,
+  TimerDurationSchema,
+} from './duration.js';
 export { jsonEqual } from './equal.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { ERROR_CODES, ERROR_STATUS, ErrorCodeSchema, ProblemSchema, statusOf } from './errors.js';
