@@ -43,3 +43,13 @@ describe('issue 16: timer durations above 24d', () => {
     expect(await readFile(s.configPath, 'utf8')).not.toContain('init_timeout');
   });
 });
+
+describe('issue 16: server names made only of dots', () => {
+  it.each(['.', '..', '...'])('POST /servers refuses the name "%s" with an issue at "name"', async (name) => {
+    await using s = await startServer();
+    const res = await s.api('/api/v1/servers', { method: 'POST', json: { name, command: 'x' } });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.issues).toEqual([expect.objectContaining({ path: 'name' })]);
+    expect((await s.api('/api/v1/servers')).body.servers).toEqual([]);
+  });
+});

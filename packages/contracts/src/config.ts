@@ -21,7 +21,9 @@ export const ServerNameSchema = z
   .refine((s) => !s.includes('__'), { message: 'must not contain "__" (reserved as the namespace separator)' })
   .refine((s) => s.includes('__') || !RESERVED_SERVER_NAMES.has(s), {
     message: 'must not be "constructor" or "prototype" (reserved)',
-  });
+  })
+  // "." and ".." are URL dot segments: clients and URL parsers remove them, so /servers/.. could never be reached.
+  .refine((s) => !/^\.+$/.test(s), { message: 'must not be made only of dots (URL path segments)' });
 
 const StringMap = z.record(z.string(), z.string());
 

@@ -74,3 +74,34 @@ describe('issue 16: timer durations are bounded', () => {
     expect(d.ok && d.value.activity.retention).toBe(30 * 86_400_000);
   });
 });
+
+describe('issue 16: server names made only of dots', () => {
+  it.each(['.', '..', '...'])('refuses "%s" as a name in the array form', (name) => {
+    const r = parseConfig({ mcpServers: [{ name, command: 'x' }] });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([
+      expect.objectContaining({ path: 'mcpServers[0].name', message: expect.stringContaining('dots') }),
+    ]);
+    expect(parseServerConfig({ name, command: 'x' }).ok).toBe(false);
+  });
+
+  it.each(['.', '..'])('refuses "%s" as a key of the object form with the name rule', (name) => {
+    const r = parseConfig({ mcpServers: { [name]: { command: 'x' } } });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([
+      expect.objectContaining({ path: `mcpServers[${JSON.stringify(name)}]`, rule: 'server_name' }),
+    ]);
+  });
+
+  it('still accepts names that contain dots among other characters', () => {
+    const r = parseConfig({
+      mcpServers: [
+        { name: '.a', command: 'x' },
+        { name: 'a..b', command: 'x' },
+      ],
+    });
+    expect(r.ok && r.value.mcpServers.map((s) => s.name)).toEqual(['.a', 'a..b']);
+  });
+});
