@@ -354,13 +354,26 @@ export const getConfigRoute = createRoute({
   responses: { 200: json(MaskedConfig, 'The config (durations in ms)'), ...common },
 });
 
+/**
+ * The body of `POST /config/validate`: any JSON object, passed on as parsed. Not a `z.record`, which copies the
+ * object key by key and so turns an own `"__proto__"` key into a prototype change: validate would then say ok for a
+ * file the loader refuses (unknown key).
+ */
+const ConfigInputBody = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return;
+    ctx.addIssue({ code: 'invalid_type', expected: 'record', input: v, message: 'must be a JSON object' });
+  })
+  .openapi('ConfigInput', { type: 'object', additionalProperties: {} });
+
 export const validateConfigRoute = createRoute({
   method: 'post',
   path: '/config/validate',
   tags: ['config'],
   summary: 'Validate a config without applying it',
   middleware: [jsonBody(true)],
-  request: { body: jsonBodyOf(z.record(z.string(), z.unknown()).openapi('ConfigInput'), true) },
+  request: { body: jsonBodyOf(ConfigInputBody, true) },
   responses: {
     200: json(ValidateResult, 'Whether it is valid, and every issue'),
     ...common,

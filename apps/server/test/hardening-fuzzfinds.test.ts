@@ -53,3 +53,22 @@ describe('issue 16: server names made only of dots', () => {
     expect((await s.api('/api/v1/servers')).body.servers).toEqual([]);
   });
 });
+
+describe('issue 16: POST /config/validate and a top-level "__proto__" key', () => {
+  it('refuses it as an unknown key, as the loader does', async () => {
+    await using s = await startServer();
+    const res = await validate(s, '{"__proto__": {"polluted": 1}}');
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.ok).toBe(false);
+    expect(res.body.issues).toEqual([expect.objectContaining({ path: '', rule: 'unrecognized_keys' })]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('still refuses a non-object body with 400', async () => {
+    await using s = await startServer();
+    for (const body of ['[]', '1', '"x"', 'null']) {
+      const res = await validate(s, body);
+      expect(res.status, `${body}: ${res.text}`).toBe(400);
+    }
+  });
+});
