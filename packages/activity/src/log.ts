@@ -20,7 +20,7 @@ import {
   MAX_STATS_BUCKETS,
   MAX_STATS_WINDOW_MS,
 } from './schema.js';
-import { type Filters, figuresOf, figuresQuery, INSERT_SQL, Store } from './store.js';
+import { type Filters, figuresOf, figuresQuery, INSERT_SQL, type Key, Store } from './store.js';
 import { Writer } from './writer.js';
 
 /** Counters of the recording path, for `/metrics`. */
@@ -273,10 +273,14 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
       const parsed = ActivityQuerySchema.safeParse(query);
       if (!parsed.success) throw invalid(parsed.error);
       const { limit, cursor, ...filters } = parsed.data;
-      const before = cursor === undefined ? undefined : decodeCursor(cursor);
+      const key = cursor === undefined ? undefined : decodeCursor(cursor);
+      // A version-1 cursor names a row; its row gone (pruned, so everything older is too) means nothing follows.
+      const time = key === undefined ? undefined : (key.time ?? store.timeOf(key.id));
+      if (key !== undefined && time === undefined) return { records: [], next_cursor: null };
+      const before = key === undefined || time === undefined ? undefined : { time, id: key.id };
       const { records, more } = store.page(filtersOf(filters), limit, before);
       const last = records[records.length - 1];
-      return { records, next_cursor: more && last ? encodeCursor(last.id) : null };
+      return { records, next_cursor: more && last ? encodeCursor(Date.parse(last.time), last.id) : null };
     },
     get(id) {
       ensureOpen();
@@ -377,14 +381,14 @@ async function* exportChunks(
   isClosed: () => boolean,
 ): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-  let after = 0;
+  let after: Key = { time: -1, id: 0 };
   for (;;) {
     if (isClosed()) throw new ActivityError('ACTIVITY_CLOSED', 'the activity log closed during an export');
     const page = store.ascending(filters, EXPORT_PAGE, after);
     if (page.length === 0) return;
     yield page.map((r) => (format === 'csv' ? csvRow(r) : `${JSON.stringify(r)}\n`)).join('');
     const last = page[page.length - 1] as ActivityRecord;
-    after = last.id;
+    after = { time: Date.parse(last.time), id: last.id };
     if (page.length < EXPORT_PAGE) return;
     // One page per macrotask turn: a large export never holds the event loop for long.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -43,6 +43,21 @@ export const MIGRATIONS: readonly string[] = [
      SELECT id, tool, coalesce(error_code, '') || ' ' || coalesce(error_message, ''),
             coalesce(arguments, '') || ' ' || coalesce(result, '') || ' ' || coalesce(detail, '')
      FROM activity;`,
+  // 3: reads order by (time, id), so each filter's index is (filter, time) (SQLite appends the rowid, the id): a
+  // `since`/`until` bound and the cursor become one range of it, where the (filter, id) indexes made a filtered page
+  // with `until` far back walk every newer row of the filter. The plain time index already had this shape.
+  `DROP INDEX activity_server;
+   DROP INDEX activity_server_status;
+   DROP INDEX activity_tool;
+   DROP INDEX activity_status;
+   DROP INDEX activity_session;
+   DROP INDEX activity_client;
+   CREATE INDEX activity_server_time ON activity(server, time);
+   CREATE INDEX activity_server_status_time ON activity(server, status, time);
+   CREATE INDEX activity_tool_time ON activity(tool, time);
+   CREATE INDEX activity_status_time ON activity(status, time);
+   CREATE INDEX activity_session_time ON activity(session, time);
+   CREATE INDEX activity_client_time ON activity(client_name, time);`,
 ];
 
 /** The version this code writes. */

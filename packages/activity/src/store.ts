@@ -40,20 +40,27 @@ function ftsPhrase(q: string): string {
   return `"${q.replace(/"/g, '""')}"`;
 }
 
+/** A position in the keyset order: `time` (epoch ms) then `id`. Full-text reads order by id alone. */
+export interface Key {
+  time: number;
+  id: number;
+}
+
 /**
  * The SELECT of a filtered, keyset-ordered read. Column names come from fixed lists; values are bound. With `q`,
  * the full-text index drives the read (FTS5 walks its matches in rowid order and stops at the limit), so a word
- * found in every row costs no more than a rare one; without it, the id-ordered index of a filter does.
+ * found in every row costs no more than a rare one; it orders by id. Without it, rows come in `(time, id)` order
+ * from the `(filter, time)` index of a filter (SQLite appends the rowid), so `since`/`until` and the cursor are one
+ * index range and a page stops at `limit` however far back it starts.
  */
 export function selectOf(
   f: Filters,
-  after: { op: '<' | '>'; id: number } | undefined,
+  after: { op: '<' | '>'; key: Key } | undefined,
   dir: 'ASC' | 'DESC',
 ): { sql: string; params: unknown[] } {
   const conds: string[] = [];
   const params: unknown[] = [];
   const fts = f.q !== undefined;
-  const idCol = fts ? 'activity_fts.rowid' : 'a.id';
   if (f.q !== undefined) {
     conds.push('activity_fts MATCH ?');
     params.push(ftsPhrase(f.q));
@@ -73,13 +80,18 @@ export function selectOf(
     conds.push('a.time < ?');
     params.push(f.until);
   }
-  if (after) {
-    conds.push(`${idCol} ${after.op} ?`);
-    params.push(after.id);
+  if (after && fts) {
+    conds.push(`activity_fts.rowid ${after.op} ?`);
+    params.push(after.key.id);
+  } else if (after) {
+    // The bare `time` bound is what the planner turns into an index range; the row value settles ties.
+    conds.push(`a.time ${after.op}= ?`, `(a.time, a.id) ${after.op} (?, ?)`);
+    params.push(after.key.time, after.key.time, after.key.id);
   }
   const from = fts ? 'activity_fts JOIN activity a ON a.id = activity_fts.rowid' : 'activity a';
   const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
-  return { sql: `SELECT ${SELECTED} FROM ${from} ${where} ORDER BY ${idCol} ${dir} LIMIT ?`, params };
+  const order = fts ? `activity_fts.rowid ${dir}` : `a.time ${dir}, a.id ${dir}`;
+  return { sql: `SELECT ${SELECTED} FROM ${from} ${where} ORDER BY ${order} LIMIT ?`, params };
 }
 
 const SELECTED = COLUMNS.map((c) => `a.${c}`).join(', ');
@@ -163,18 +175,24 @@ export class Store {
     return s;
   }
 
-  /** Newest-first page after the keyset cursor `beforeId`. Fetches one extra row to know whether more follow. */
-  page(f: Filters, limit: number, beforeId: number | undefined): { records: ActivityRecord[]; more: boolean } {
-    const { sql, params } = selectOf(f, beforeId === undefined ? undefined : { op: '<', id: beforeId }, 'DESC');
+  /** Newest-first page after the keyset cursor `before`. Fetches one extra row to know whether more follow. */
+  page(f: Filters, limit: number, before: Key | undefined): { records: ActivityRecord[]; more: boolean } {
+    const { sql, params } = selectOf(f, before === undefined ? undefined : { op: '<', key: before }, 'DESC');
     const rows = this.stmt(sql).all([...params, limit + 1]) as unknown[][];
     const more = rows.length > limit;
     return { records: rows.slice(0, limit).map(toRecord), more };
   }
 
-  /** Oldest-first rows after `afterId`, for export. */
-  ascending(f: Filters, limit: number, afterId: number): ActivityRecord[] {
-    const { sql, params } = selectOf(f, { op: '>', id: afterId }, 'ASC');
+  /** Oldest-first rows after `after`, for export. */
+  ascending(f: Filters, limit: number, after: Key): ActivityRecord[] {
+    const { sql, params } = selectOf(f, { op: '>', key: after }, 'ASC');
     return (this.stmt(sql).all([...params, limit]) as unknown[][]).map(toRecord);
+  }
+
+  /** The stored time (epoch ms) of row `id`, to place a version-1 cursor (id only) in the `(time, id)` order. */
+  timeOf(id: number): number | undefined {
+    const row = this.stmt('SELECT time FROM activity WHERE id = ?').get([id]) as unknown[] | undefined;
+    return row ? Number(row[0]) : undefined;
   }
 
   get(id: number): ActivityRecord | undefined {

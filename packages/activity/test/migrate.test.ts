@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
 import { createActivityLog, migrate, SCHEMA_VERSION, schemaVersion } from '../src/index.js';
+import { type Filters, selectOf } from '../src/store.js';
 import { openLog, tempDir } from './helpers.js';
 
 describe('schema migrations', () => {
@@ -36,6 +37,92 @@ describe('schema migrations', () => {
     expect(again.prepare('SELECT max(id) FROM activity').raw(true).get()).toEqual([2]);
     expect(again.prepare('PRAGMA integrity_check').raw(true).get()).toEqual(['ok']);
     again.close();
+  });
+
+  it('migrates a version-2 database to (filter, time) indexes: rows, order and an issued version-1 cursor hold', async () => {
+    using tmp = tempDir();
+    const db = new Database(join(tmp.dir, 'activity.db'));
+    migrate(db, 2);
+    const insert = db.prepare(
+      "INSERT INTO activity (time, kind, server, status, truncated) VALUES (?, 'tool_call', 'old', ?, 0)",
+    );
+    // Ids 1..6; id 4 carries the earliest time, so (time, id) order differs from id order.
+    for (const [time, status] of [
+      [10, 'ok'],
+      [20, 'error'],
+      [30, 'ok'],
+      [5, 'error'],
+      [40, 'error'],
+      [50, 'ok'],
+    ]) {
+      insert.run([time, status]);
+    }
+    db.close();
+
+    const { log } = openLog(tmp.dir, { retention: 3650 * 86_400_000, clock: undefined });
+    const ids = (q: Parameters<typeof log.list>[0]) => log.list(q).records.map((r) => r.id);
+    expect(ids({ server: 'old' })).toEqual([6, 5, 3, 2, 1, 4]);
+    expect(ids({ status: 'error', until: 40 })).toEqual([2, 4]);
+    const first = log.list({ server: 'old', limit: 2 });
+    expect(ids({ server: 'old', cursor: first.next_cursor as string })).toEqual([3, 2, 1, 4]);
+    // A cursor issued by the previous version names only the id; it resumes after that row's time.
+    const v1 = Buffer.from('a1.3').toString('base64url');
+    expect(ids({ server: 'old', cursor: v1 })).toEqual([2, 1, 4]);
+    expect(log.list({ cursor: Buffer.from('a1.99').toString('base64url') })).toEqual({
+      records: [],
+      next_cursor: null,
+    });
+    await log.close();
+
+    const again = new Database(join(tmp.dir, 'activity.db'));
+    expect(schemaVersion(again)).toBe(SCHEMA_VERSION);
+    const indexes = again.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'activity'");
+    expect((indexes.raw(true).all() as string[][]).flat().sort()).toEqual([
+      'activity_client_time',
+      'activity_server_status_time',
+      'activity_server_time',
+      'activity_session_time',
+      'activity_status_time',
+      'activity_time',
+      'activity_tool_time',
+    ]);
+    expect(again.prepare('PRAGMA integrity_check').raw(true).get()).toEqual(['ok']);
+    again.close();
+  });
+
+  it('reads every filter shape through an index in (time, id) order, never a scan or a sort', async () => {
+    using tmp = tempDir();
+    const { log } = openLog(tmp.dir);
+    await log.close();
+    const db = new Database(join(tmp.dir, 'activity.db'));
+    const shapes: Filters[] = [
+      {},
+      { server: 's' },
+      { server: 's', status: 'error' },
+      { tool: 't', since: 1 },
+      { session: 'x', client: 'c' },
+      { status: 'timeout', until: 1 },
+      { since: 1, until: 2 },
+      { q: 'w', server: 's' },
+    ];
+    for (const f of shapes) {
+      for (const [after, dir] of [
+        [undefined, 'DESC'],
+        [{ op: '<', key: { time: 5, id: 5 } }, 'DESC'],
+        [{ op: '>', key: { time: 5, id: 5 } }, 'ASC'],
+      ] as const) {
+        const { sql, params } = selectOf(f, after, dir);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all([...params, 51]) as Array<{ detail: string }>)
+          .map((p) => p.detail)
+          .join(' | ');
+        const label = `${JSON.stringify(f)} ${after?.op ?? ''} ${dir}: ${plan}`;
+        expect(plan, label).not.toMatch(/TEMP B-TREE|SCAN a\b(?! USING INDEX activity_time)/);
+        if (f.q === undefined) expect(plan, label).toMatch(/USING INDEX activity_\w*time/);
+        else expect(plan, label).toMatch(/VIRTUAL TABLE INDEX/);
+        if (after && f.q === undefined) expect(plan, label).toMatch(/time[<>]/);
+      }
+    }
+    db.close();
   });
 
   it('refuses a database from a newer version instead of writing it', () => {
