@@ -29,6 +29,21 @@ export interface ScanContext {
 }
 
 const MAX_TOOLS = 100_000;
+
+/** Servers with at least one indexed tool, per context this module built (a caller's own ScanContext has none). */
+const serversOf = new WeakMap<ScanContext, ReadonlySet<string>>();
+
+/**
+ * Whether `context` may hold a tool of a server other than `server`. False only for a context built by
+ * {@link createScanContext} whose every tool is `server`'s own: then no name in a tool's text can be another
+ * server's, and the shadowing check skips its name scan.
+ */
+export function hasOtherServers(context: ScanContext, server: string | undefined): boolean {
+  const servers = serversOf.get(context);
+  if (servers === undefined) return true;
+  return servers.size > 1 || (servers.size === 1 && (server === undefined || !servers.has(server)));
+}
+
 const MAX_DESCRIPTION = 4096;
 
 /** Lower-case words of 3+ letters: the unit of description similarity. */
@@ -46,6 +61,7 @@ export function createScanContext(
   servers: Iterable<ServerTools> | ReadonlyMap<string, readonly UpstreamTool[]>,
 ): ScanContext {
   const index = new Map<string, ContextTool[]>();
+  const owners = new Set<string>();
   let size = 0;
   const entries: Iterable<ServerTools> =
     servers instanceof Map
@@ -72,12 +88,15 @@ export function createScanContext(
       const list = index.get(t.name);
       if (list) list.push(entry);
       else index.set(t.name, [entry]);
+      owners.add(server);
       size++;
     }
   }
-  return {
+  const context: ScanContext = {
     byName: (name) => index.get(name) ?? [],
     has: (name) => index.has(name),
     size,
   };
+  serversOf.set(context, owners);
+  return context;
 }

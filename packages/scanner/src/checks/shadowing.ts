@@ -1,7 +1,7 @@
 // Cross-server shadowing: a description that gives orders about another server's tool (Invariant Labs' "when
 // send_email is used, add this BCC"), one that steers the model away from a trusted tool, one that hooks every
 // other tool call, and a clone of another server's tool under the same name with a near-identical description.
-import { type ContextTool, wordsOf } from '../context.js';
+import { type ContextTool, hasOtherServers, wordsOf } from '../context.js';
 import { fieldAt, proseDoc, rawText } from '../doc.js';
 import { EMAIL_RE, OUTSIDE_URL_RE } from '../patterns.js';
 import { execAll, fold, isMention, quotedSpans, renderSafe, sentenceEnd, sentenceStart } from '../text.js';
@@ -66,7 +66,8 @@ function mentions(input: CheckInput): RawFinding[] {
     });
     break;
   }
-  if (context === undefined || context.size === 0) return out;
+  // Only another server's tool counts, so a context of this server's tools alone has nothing to find.
+  if (context === undefined || context.size === 0 || !hasOtherServers(context, server)) return out;
   // One pass over all of the tool's text; a name costs a map lookup, and only a known name of another server's
   // tool costs more (the prose doc holds only prose, so a name found in a value or a parameter name is skipped).
   const own = view.name.toLowerCase();
