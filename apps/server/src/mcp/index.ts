@@ -133,7 +133,7 @@ export function createMcpEndpoints({
   prompts,
   activity,
 }: McpEndpointsOptions): McpEndpoints {
-  const table = (label: string) =>
+  const table = (label: string, jsonAnswers = false) =>
     new SessionTable({
       label,
       clock,
@@ -143,9 +143,11 @@ export function createMcpEndpoints({
       maxSessions,
       eventBuffer,
       retryIntervalMs,
+      jsonAnswers,
     });
-  const mcpTable = table('/mcp');
-  const allTable = table('/mcp/all');
+  // `/mcp` and `/mcp/all` call tools through management.callTool: nothing reaches the client before the answer.
+  const mcpTable = table('/mcp', true);
+  const allTable = table('/mcp/all', true);
   const serverTable = table('/mcp/servers');
   const catalog = createAllToolsCatalog({ supervisor, bus, clock, logger, debounceMs: listChangedDebounceMs });
   const passthroughs = new Map<string, Set<PassthroughSession>>();

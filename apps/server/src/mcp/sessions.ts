@@ -75,6 +75,12 @@ export interface SessionTableOptions {
   eventBuffer: number;
   /** SSE `retry` hint (ms) sent in priming events when resumption is on. */
   retryIntervalMs: number;
+  /**
+   * The endpoint never sends a message tied to a request before its answer (no progress, no server-to-client
+   * request), so a POST can be answered with one JSON body instead of an SSE stream: the same messages at less CPU
+   * (no stream, no separate header write). Ignored while resumption is on, whose answers must stay replayable.
+   */
+  jsonAnswers?: boolean;
 }
 
 const JSONRPC_HEADERS = { 'content-type': 'application/json' };
@@ -123,8 +129,9 @@ class Session implements McpSession {
     private readonly table: SessionTable,
   ) {
     this.lastActive = table.clock.now();
-    const { eventBuffer, retryIntervalMs } = table.options;
+    const { eventBuffer, retryIntervalMs, jsonAnswers } = table.options;
     this.transport = new WebStandardStreamableHTTPServerTransport({
+      enableJsonResponse: jsonAnswers === true && eventBuffer === 0,
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
         this.id = id;
