@@ -34,6 +34,10 @@ describe('shadowing check', () => {
     expect(run(shadowingCheck, t, { server: 'facts', context: alone })[0]?.evidence).toContain('mail:send_email');
     const own = { byName: alone.byName, has: alone.has, size: alone.size };
     expect(run(shadowingCheck, t, { server: 'facts', context: own })[0]?.tier).toBe('hard');
+    // Clones likewise: the server's own tool is skipped, the same tool from another server is a clone.
+    expect(run(shadowingCheck, sendEmail, { server: 'mail', context: alone })).toEqual([]);
+    const clone = tool('Send an email to a recipient.', { to: 'To', body: 'Body', cc: 'Cc' }, 'send_email');
+    expect(run(shadowingCheck, clone, { server: 'facts', context: alone })[0]?.evidence).toContain('clone of mail');
   });
 
   it('flags steering away from a trusted tool', () => {

@@ -127,7 +127,7 @@ function isMentionedSentence(
 
 function clones(input: CheckInput): RawFinding[] {
   const { view, server, context } = input;
-  if (context === undefined || view.name === '') return [];
+  if (context === undefined || view.name === '' || !hasOtherServers(context, server)) return [];
   const others = context.byName(view.name).filter((t) => t.server !== server);
   if (others.length === 0) return [];
   const description = view.fields.find((f) => f.path === 'description')?.text ?? '';
