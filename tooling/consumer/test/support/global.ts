@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runToEnd } from './process.js';
+import { NPM_FLAGS, npmEnv } from './project.js';
 
 /**
  * The `@mcpproxy/*` packages `root` needs, itself included: its dependencies read from the unpacked tarballs'
@@ -28,8 +29,7 @@ export function workspaceClosure(root: string, unpacked: ReadonlyMap<string, str
  * machine's). Uses the real HOME for npm's cache (warm), and nothing from the workspace (no npm_config_* from pnpm).
  */
 export async function installGlobally(prefix: string, tarballs: readonly string[], timeoutMs: number): Promise<void> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
-  const args = ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
-  const result = await runToEnd('npm', [...args, ...tarballs], { cwd: prefix, env, timeoutMs });
+  const args = ['install', '-g', '--prefix', prefix, ...NPM_FLAGS, ...tarballs];
+  const result = await runToEnd('npm', args, { cwd: prefix, env: npmEnv(), timeoutMs });
   if (result.code !== 0) throw new Error(`npm i -g failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
 }

@@ -3,8 +3,23 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { runToEnd } from './process.js';
 
-/** The npm flags of every install: no audit or funding noise, and the local cache first (the registry is slow). */
-const NPM_INSTALL_FLAGS = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+/**
+ * The npm flags of every install: no audit or funding noise, the local cache first (the registry is slow), and a
+ * registry request that stalls is retried after 60 s instead of holding the install for npm's default 5 minutes.
+ */
+export const NPM_FLAGS = [
+  '--no-audit',
+  '--no-fund',
+  '--prefer-offline',
+  '--loglevel=error',
+  '--fetch-timeout=60000',
+  '--fetch-retries=5',
+];
+
+/** The user's npm environment: the real HOME keeps npm's cache warm; nothing from the workspace (no npm_config_* from pnpm). */
+export function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
+}
 
 /**
  * Writes an empty consumer project in `dir` (outside the workspace) whose dependencies are the given tarballs and
@@ -39,9 +54,7 @@ export async function installConsumerProject(
     devDependencies,
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  // The user's npm: the real HOME keeps npm's cache warm; nothing from the workspace (no npm_config_* from pnpm).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm|pnpm)_/i.test(key)));
-  const result = await runToEnd('npm', NPM_INSTALL_FLAGS, { cwd: dir, env, timeoutMs });
+  const result = await runToEnd('npm', ['install', ...NPM_FLAGS], { cwd: dir, env: npmEnv(), timeoutMs });
   if (result.code !== 0) throw new Error(`npm install failed (${result.code}):\n${result.stdout}\n${result.stderr}`);
 }
 
