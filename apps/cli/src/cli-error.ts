@@ -1,20 +1,7 @@
 import { ClientError } from '@mcpproxy/client';
+import { EXIT_CODES, type ExitCode } from '@mcpproxy/contracts';
 
-/**
- * Exit codes of docs/cli.md: the same numbers as `EXIT_CODES` of @mcpproxy/server (a test checks), kept here so that
- * the management commands start without loading the server.
- */
-export const EXIT_CODES = Object.freeze({
-  OK: 0,
-  ERROR: 1,
-  PORT_IN_USE: 2,
-  DATA_DIR_LOCKED: 3,
-  CONFIG_INVALID: 4,
-  PERMISSION_DENIED: 5,
-} as const);
-
-/** One of {@link EXIT_CODES}. */
-export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
+export { EXIT_CODES, type ExitCode };
 
 /** Why a management command failed on the CLI's side (before or besides any server answer). */
 export type CliErrorCode = 'USAGE' | 'CONFIG_INVALID' | 'PERMISSION_DENIED' | 'FAILED' | 'NOT_A_TTY';

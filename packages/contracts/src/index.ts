@@ -69,6 +69,8 @@ export {
   ToolApprovalStateSchema,
   ToolCallStatusSchema,
 } from './events.js';
+export type { ExitCode } from './exit-codes.js';
+export { EXIT_CODES } from './exit-codes.js';
 export type { LogFields, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export { MASK, maskConfig, maskServerConfig, scrubSecrets, secretValues } from './mask.js';
