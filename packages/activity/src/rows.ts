@@ -65,30 +65,9 @@ export function toRecord(r: unknown[]): ActivityRecord {
 }
 
 /** CSV header and one row per record (RFC 4180 quoting; cells that a spreadsheet would run as a formula are defused). */
-export const CSV_COLUMNS = [
-  'id',
-  'time',
-  'kind',
-  'server',
-  'tool',
-  'surface',
-  'session',
-  'client_name',
-  'client_version',
-  'status',
-  'duration_ms',
-  'error_code',
-  'error_message',
-  'request_bytes',
-  'response_bytes',
-  'arguments',
-  'result',
-  'arguments_truncated',
-  'result_truncated',
-  'action',
-  'actor',
-  'detail',
-] as const;
+export const CSV_COLUMNS = COLUMNS.flatMap((c) =>
+  c === 'truncated' ? (['arguments_truncated', 'result_truncated'] as const) : [c],
+) as readonly (Exclude<(typeof COLUMNS)[number], 'truncated'> | 'arguments_truncated' | 'result_truncated')[];
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
