@@ -127,8 +127,27 @@ describe('activity log: SIGKILL of the server during sustained calls', () => {
         expect(rows, `round ${round}: committed records kept`).toBeGreaterThanOrEqual(before);
         before = rows;
       }
-      // The rounds' calls were recorded (not all lost to the kills).
-      expect(before).toBeGreaterThan(ROUNDS * 5);
+      // After the kills the log still records, and a graceful stop loses nothing: every answered call of the last
+      // run is in the database. (How many records each killed run committed depends on timing, so that is not asserted.)
+      const { child, url } = await startChild(dir.path);
+      children.push(child);
+      await waitReady(url);
+      const CALLS = 20;
+      for (let i = 0; i < CALLS; i++) {
+        const res = await fetch(`${url}/api/v1/tools/call`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'everything:echo', arguments: { message: `last ${i}` } }),
+        });
+        expect(res.status).toBe(200);
+        await res.text();
+      }
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+      const last = inspect(join(dir.path, 'activity.db'));
+      expect(last.integrity).toBe('ok');
+      expect(last.rows).toBeGreaterThanOrEqual(before + CALLS);
     },
     60_000 + ROUNDS * 15_000,
   );
