@@ -9,6 +9,7 @@ import {
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { answerInvalidParams } from './invalid-params.js';
 import { errorResult } from './search-tools.js';
 
 /** Separator between server and tool in `/mcp/all` names; server names can never contain it (docs/configuration.md). */
@@ -141,6 +142,7 @@ export function createAllServer(
         'come and go; this server sends notifications/tools/list_changed when it does.',
     },
   );
+  answerInvalidParams(server);
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...catalog.list()] }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const parts = splitAllName(request.params.name);

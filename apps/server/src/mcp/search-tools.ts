@@ -12,6 +12,7 @@ import {
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { answerInvalidParams } from './invalid-params.js';
 
 /** What the `/mcp` tool set (and `serve --stdio`) needs. */
 export interface SearchToolsDeps {
@@ -115,12 +116,14 @@ export function createSearchServer(
   const server = new McpServer(
     { name: 'mcpproxy', version },
     {
-      capabilities: { tools: { listChanged: true } },
+      // No `capabilities` here: declared in the constructor, the SDK would install its tool handlers at once, before
+      // answerInvalidParams can wrap them; the first registerTool installs them and declares tools.listChanged.
       instructions:
         'mcpproxy fronts many MCP servers. Find a tool with retrieve_tools (describe the task in words), then run ' +
         'it with call_tool using the exact "server:tool" name and arguments matching its inputSchema.',
     },
   );
+  answerInvalidParams(server.server);
   const limitMax = 100;
 
   server.registerTool(

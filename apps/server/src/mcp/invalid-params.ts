@@ -1,0 +1,52 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+
+/**
+ * Makes a request with malformed params answer JSON-RPC −32602 (Invalid params) with a readable message, as the MCP
+ * spec asks, instead of the SDK's −32603 (Internal error) carrying a raw zod issue dump.
+ *
+ * The SDK parses every request against its handler's schema before the handler runs and lets the `ZodError` escape,
+ * which its protocol layer answers as an internal error. This wraps the server's `setRequestHandler` (an instance
+ * property, so it must run before any handler is registered — `McpServer` registers its tool handlers on the first
+ * `registerTool`): the SDK only sees a schema that checks the method, and the real schema is checked here, where a
+ * failure becomes an `McpError(InvalidParams)` naming each bad field.
+ */
+export function answerInvalidParams(server: Server): void {
+  // The protocol layer's method, under the Server's override: that override re-parses every tools/call request and
+  // result with zod (twice the work of the one parse below, and its message is a raw issue dump). Results need no
+  // second check here: they are built by our handlers or are an upstream's, which its SDK client has parsed already.
+  const protocolSet = Object.getPrototypeOf(Server.prototype).setRequestHandler as (
+    schema: unknown,
+    handler: Handler,
+  ) => void;
+  const set = (schema: unknown, handler: Handler) => protocolSet.call(server, schema, handler);
+  const wrapped = (schema: RequestSchema, handler: Handler) => {
+    const method = schema.shape.method;
+    const name = String(method.value);
+    set(z.looseObject({ method }), (request, extra) => {
+      const parsed = schema.safeParse(request);
+      if (!parsed.success) {
+        throw new McpError(ErrorCode.InvalidParams, `Invalid ${name} request: ${describeIssues(parsed.error)}`);
+      }
+      return handler(parsed.data, extra);
+    });
+  };
+  server.setRequestHandler = wrapped as unknown as Server['setRequestHandler'];
+}
+
+type Handler = (request: unknown, extra: unknown) => unknown;
+
+/** What a request schema of the SDK looks like here (zod 4 objects with a `method` literal). */
+interface RequestSchema {
+  shape: { method: z.ZodLiteral<string> };
+  safeParse(data: unknown): z.ZodSafeParseResult<unknown>;
+}
+
+/** `params.name: expected string, received number; params.arguments: …` — one line, each issue with its path. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,77 @@
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { connectClient, everythingEntry, startProxy, type TestProxy, waitReady } from './fixtures/mcp-harness.js';
+
+/** The JSON-RPC error a request gets (fails the test when it is answered with a result). */
+async function errorOf(promise: Promise<unknown>): Promise<McpError> {
+  const outcome = await promise.then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a JSON-RPC error, got ${JSON.stringify(outcome.result)}`);
+  expect(outcome.error).toBeInstanceOf(McpError);
+  return outcome.error as McpError;
+}
+
+describe('malformed request params on /mcp and /mcp/all answer −32602 (Invalid params), naming the field', () => {
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    proxy = await startProxy({ config: { mcpServers: [everythingEntry()] } });
+    await waitReady(proxy, 'everything');
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  for (const path of ['/mcp', '/mcp/all']) {
+    it(`${path}: tools/call without a string name, or with non-object arguments`, async () => {
+      const c = await connectClient(proxy.url, path);
+      try {
+        const any = z.unknown();
+        const noName = await errorOf(c.client.request({ method: 'tools/call', params: {} }, any));
+        expect(noName.code).toBe(-32602);
+        expect(noName.message).toMatch(/Invalid tools\/call request: params\.name: .*expected string/);
+
+        const numberName = await errorOf(c.client.request({ method: 'tools/call', params: { name: 5 } }, any));
+        expect(numberName.code).toBe(-32602);
+        expect(numberName.message).toMatch(/params\.name: .*received number/);
+
+        const badArgs = await errorOf(
+          c.client.request({ method: 'tools/call', params: { name: 'x', arguments: 'text' } }, any),
+        );
+        expect(badArgs.code).toBe(-32602);
+        expect(badArgs.message).toMatch(/params\.arguments: /);
+
+        const badCursor = await errorOf(c.client.request({ method: 'tools/list', params: { cursor: 7 } }, any));
+        expect(badCursor.code).toBe(-32602);
+        expect(badCursor.message).toMatch(/Invalid tools\/list request: params\.cursor: /);
+
+        // The tool handlers are installed lazily now (see search-tools.ts): the capability must still be declared.
+        expect(c.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
+        // The session is still good: a well-formed call goes through afterwards.
+        const { tools } = await c.client.listTools();
+        expect(tools.length).toBeGreaterThan(0);
+      } finally {
+        await c.close();
+      }
+    });
+  }
+
+  it('a well-formed call still works through both (the result is passed on unchanged)', async () => {
+    const mcp = await connectClient(proxy.url, '/mcp');
+    const all = await connectClient(proxy.url, '/mcp/all');
+    try {
+      const viaAll = await all.client.callTool({ name: 'everything__echo', arguments: { message: 'ok' } });
+      expect(viaAll.content).toEqual([{ type: 'text', text: 'Echo: ok' }]);
+      const viaMcp = await mcp.client.callTool({
+        name: 'call_tool',
+        arguments: { name: 'everything:echo', args: { message: 'ok' } },
+      });
+      expect(JSON.stringify(viaMcp.content)).toContain('Echo: ok');
+    } finally {
+      await mcp.close();
+      await all.close();
+    }
+  });
+});
