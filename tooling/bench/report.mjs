@@ -1,17 +1,48 @@
 // Gathers every package's bench-results/*.json (written by `pnpm bench`) into BENCHMARKS.md.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = join(root, 'bench-results');
+const FUZZ_START_MARK = '<!-- fuzz:start -->';
 const reports = existsSync(dir)
   ? readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
-      .sort((a, b) => a.issue - b.issue || a.package.localeCompare(b.package))
+      .map((f) => ({
+        ...JSON.parse(readFileSync(join(dir, f), 'utf8')),
+        measured: statSync(join(dir, f)).mtime.toISOString(),
+      }))
   : [];
+const target = join(root, 'BENCHMARKS.md');
+const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+
+// bench-results/ lives on the machine that ran the benches (it is not committed). A package whose results are not
+// here keeps the section the last report wrote for it, word for word, so running one package's bench and then this
+// script updates that package's section only.
+const SECTION = /^## (\S+) \(issue #(\d+)\)$/;
+const previousSections = new Map();
+{
+  const body = previous.includes(FUZZ_START_MARK) ? previous.slice(0, previous.indexOf(FUZZ_START_MARK)) : previous;
+  let current;
+  for (const line of body.split('\n')) {
+    const m = SECTION.exec(line);
+    if (m) {
+      current = { package: m[1], issue: Number(m[2]), lines: [] };
+      previousSections.set(m[1], current);
+    }
+    if (current) current.lines.push(line);
+  }
+  for (const sec of previousSections.values()) {
+    while (sec.lines.length > 0 && sec.lines[sec.lines.length - 1].trim() === '') sec.lines.pop();
+  }
+}
+const fresh = new Set(reports.map((r) => r.package));
+const sections = [
+  ...reports,
+  ...[...previousSections.values()].filter((sec) => !fresh.has(sec.package)).map((sec) => ({ ...sec, kept: true })),
+].sort((a, b) => a.issue - b.issue || a.package.localeCompare(b.package));
 
 const cell = (v) => String(v ?? '').replace(/\|/g, '\\|');
 const out = [
@@ -25,8 +56,12 @@ const out = [
   `- node: ${process.version} (${process.platform}-${process.arch})`,
   '',
 ];
-for (const r of reports) {
-  out.push(`## ${r.package} (issue #${r.issue})`, '');
+for (const r of sections) {
+  if (r.kept) {
+    out.push(...r.lines, '');
+    continue;
+  }
+  out.push(`## ${r.package} (issue #${r.issue})`, '', `Measured ${r.measured}.`, '');
   out.push('| measure | value | baseline (same run) | ratio | goal | met |', '|---|---|---|---|---|---|');
   for (const row of r.rows) {
     const base = row.baseline ? `${row.baseline.name}: ${row.baseline.value}` : '—';
@@ -43,10 +78,8 @@ for (const r of reports) {
 // ---------------------------------------------------------------- fuzz and chaos (issue #16)
 // `pnpm fuzz` and the chaos test write bench-results/fuzz/*.json. The section sits between markers so that
 // `--section=fuzz` rewrites only it, and a `pnpm bench` run without fuzz results keeps the section it finds.
-const FUZZ_START = '<!-- fuzz:start -->';
+const FUZZ_START = FUZZ_START_MARK;
 const FUZZ_END = '<!-- fuzz:end -->';
-const target = join(root, 'BENCHMARKS.md');
-const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
 const fuzzDir = join(dir, 'fuzz');
 const fuzzReports = existsSync(fuzzDir)
   ? readdirSync(fuzzDir)
@@ -123,5 +156,9 @@ if (process.argv.includes('--section=fuzz')) {
 } else {
   if (section) out.push(section, '');
   writeFileSync(target, `${out.join('\n')}\n`);
-  console.log(`BENCHMARKS.md written from ${reports.length} report(s)`);
+  const keptNames = sections.filter((r) => r.kept).map((r) => r.package);
+  console.log(
+    `BENCHMARKS.md written from ${reports.length} report(s)` +
+      (keptNames.length > 0 ? `; kept the previous sections of ${keptNames.join(', ')}` : ''),
+  );
 }
