@@ -56,6 +56,12 @@ export interface ConnectorOptions {
    * @default globalThis.fetch
    */
   fetch?: typeof fetch | undefined;
+  /**
+   * Largest JSON body or SSE event (in characters) of an answer on the lean Streamable HTTP POST path (used when
+   * no `fetch` is given); past it the request fails with an error saying so.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxMessageSize?: number | undefined;
 }
 
 /** The connector of this package: the contract's {@link UpstreamConnector}, resolving to a {@link Connection}. */
@@ -84,10 +90,11 @@ export function createConnector({
   killGraceMs = 2_000,
   stderrLines = 200,
   fetch,
+  maxMessageSize,
 }: ConnectorOptions = {}): Connector {
   const newClient = () => new Client({ ...clientInfo }, { capabilities: {} });
   const common = { clock, logger, callTimeoutMs: defaultCallTimeoutMs, requestTimeoutMs: defaultInitTimeoutMs };
-  const transportOptions = { env, clock, logger, killGraceMs, stderrLines, fetch };
+  const transportOptions = { env, clock, logger, killGraceMs, stderrLines, fetch, maxMessageSize };
 
   async function connectStdio(server: ServerConfig, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     const opened = openUpstream(server, 'stdio', transportOptions);

@@ -2,6 +2,7 @@ import { scrubSecrets, UpstreamError } from '@mcpproxy/contracts';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LeanStreamableHttpTransport } from './lean-http.js';
 
 export type HttpKind = 'streamable-http' | 'sse';
 
@@ -60,19 +61,29 @@ export interface HttpTransportOptions {
   headers: Readonly<Record<string, string>>;
   /** The fetch underneath {@link ownSignalFetch}. */
   fetch: typeof fetch;
+  /**
+   * Send Streamable HTTP POSTs on `node:http(s)` ({@link LeanStreamableHttpTransport}) instead of `fetch`; the GET
+   * stream, DELETE, auth and redirects still go through `fetch`. Off when the caller injected its own fetch.
+   */
+  lean?: boolean | undefined;
+  /** Largest JSON body or SSE event of a lean POST's answer, in characters. */
+  maxMessageSize?: number | undefined;
 }
 
 /**
- * Opens (but does not start) an HTTP transport that sends `headers` on every request, and gives every request its
+ * Opens (but does not start) an HTTP transport that sends `headers` on every request, and gives every fetch its
  * own abort signal (see {@link ownSignalFetch}).
  */
 export function createHttpTransport(
   kind: HttpKind,
   url: URL,
-  { headers, fetch }: HttpTransportOptions,
+  { headers, fetch, lean = false, maxMessageSize }: HttpTransportOptions,
 ): StreamableHTTPClientTransport | SSEClientTransport {
   const options = { requestInit: { headers: { ...headers } }, fetch: ownSignalFetch(fetch) };
-  return kind === 'sse' ? new SSEClientTransport(url, options) : new StreamableHTTPClientTransport(url, options);
+  if (kind === 'sse') return new SSEClientTransport(url, options);
+  return lean
+    ? new LeanStreamableHttpTransport(url, options, { headers, maxMessageSize })
+    : new StreamableHTTPClientTransport(url, options);
 }
 
 /**

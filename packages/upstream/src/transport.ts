@@ -30,10 +30,18 @@ export interface OpenTransportOptions {
   stderrLines?: number | undefined;
   /**
    * The fetch under an HTTP transport (a proxy-aware or instrumented one). Each request gets its own abort signal
-   * either way; see the README on why.
+   * either way; see the README on why. When given, every request of the transport goes through it; without it,
+   * Streamable HTTP POSTs take the lean `node:http(s)` path (see the README) and the rest goes through
+   * `globalThis.fetch`.
    * @default globalThis.fetch
    */
   fetch?: typeof fetch | undefined;
+  /**
+   * Largest JSON body or SSE event (in characters) of an answer on the lean Streamable HTTP POST path; past it the
+   * answer is dropped and its request fails with a JSON-RPC error saying so.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxMessageSize?: number | undefined;
 }
 
 /**
@@ -136,10 +144,16 @@ function openStdio(
 function openHttp(
   server: ServerConfig,
   protocol: 'streamable-http' | 'sse',
-  { clock = systemClock, fetch = (input, init) => globalThis.fetch(input, init) }: OpenTransportOptions,
+  { clock = systemClock, fetch, maxMessageSize }: OpenTransportOptions,
 ): OpenedTransport {
   const { url, headers } = splitCredentials(parseServerUrl(server), server.headers);
-  const transport = createHttpTransport(protocol, url, { headers, fetch });
+  const transport = createHttpTransport(protocol, url, {
+    headers,
+    fetch: fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    // An injected fetch (proxy-aware, instrumented) carries every request; only the default gives way to node:http.
+    lean: fetch === undefined,
+    maxMessageSize,
+  });
   let closing: Promise<void> | undefined;
   const close = ({ endSession = true }: { endSession?: boolean } = {}) => {
     closing ??= (async () => {
