@@ -188,7 +188,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
     await next();
-    if (c.res.headers.get('x-request-id') !== requestId) c.header('x-request-id', requestId);
+    setResponseHeader(c, 'x-request-id', requestId);
     const seconds = (performance.now() - started) / 1000;
     const status = c.res.status;
     // The matched pattern, never the raw path (bounded label values); a request no route matched has only '*'.
@@ -236,17 +236,26 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     return next();
   });
 
-  const limit = bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => {
-      // The rest of the body is not read: the client learns that this connection ends here.
-      c.header('connection', 'close');
-      return sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
-    },
+  const tooLarge = (c: Context<AppEnv>) => {
+    // The rest of the body is not read: the client learns that this connection ends here.
+    c.header('connection', 'close');
+    return sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
+  };
+  const limit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
+  // GET and HEAD carry no body. A body of declared length that came through the Node adapter is judged by its
+  // Content-Length alone, as `bodyLimit` judges it (the adapter's request always has a body stream), without reading
+  // `req.body`: that makes the adapter build a full web `Request` around the socket (a stream, an AbortSignal), which
+  // costs more than the rest of a cached read, and a route that reads the body (an MCP POST) reads it straight from
+  // the socket instead. A chunked body, or a request made without the adapter (`app.request()`), is `bodyLimit`'s.
+  app.use('*', async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined && fromNodeAdapter(c) && c.req.header('transfer-encoding') === undefined) {
+      return Number.parseInt(length || '0', 10) > maxBodyBytes ? tooLarge(c) : next();
+    }
+    return limit(c, next);
   });
-  // GET and HEAD carry no body; skipping them also spares the adapter from building a full `Request` (the limit
-  // middleware reads `req.body`), which would cost more than the rest of a cached read.
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
 
   app.use('*', async (c, next) => {
     if (isProtected(c.req.path) && !security.keyAllowed(c.req.raw.headers, c.req.url)) {
@@ -473,6 +482,26 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 
   app.route('/api/v1', api);
   return app;
+}
+
+/** Whether the request came through `@hono/node-server` (which passes the Node request as `env.incoming`). */
+function fromNodeAdapter(c: Context): boolean {
+  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+}
+
+/**
+ * Sets a header on the finished response in place. `c.header()` after the handler would copy the response first,
+ * turning the Node adapter's lightweight response (a string body written in one go) into a full web `Response` with
+ * a body stream; only a response whose headers are immutable (one passed through from `fetch`) is copied.
+ */
+function setResponseHeader(c: Context, name: string, value: string): void {
+  const headers = c.res.headers;
+  if (headers.get(name) === value) return;
+  try {
+    headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 function isObservabilityChild(key: FeatureKey): boolean {

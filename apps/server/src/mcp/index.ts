@@ -218,6 +218,7 @@ export function createMcpEndpoints({
           if (set.size === 0 && passthroughs.get(name) === set) passthroughs.delete(name);
           await pass.close(reason);
         },
+        answersAsJson: (m) => pass.answersAsJson(m as Parameters<PassthroughSession['answersAsJson']>[0]),
       };
     });
   });

@@ -104,6 +104,21 @@ export class PassthroughSession implements SessionBinding {
     return this.#link !== undefined;
   }
 
+  /**
+   * Whether the answer to `m` may go back as one JSON body (issue 15): the session shares the actor's connection and
+   * is not moving onto a link of its own, `m` does not move it there, and asks for no progress. Over the shared
+   * connection nothing else tied to a request reaches the client: no server-to-client request (the connection declared
+   * no client capabilities), no log message (none is attributed to a session), no progress without a token. The
+   * connection's list_changed notifications ride on the stream of the latest request in flight, so a JSON answer is
+   * given only while the client's standalone stream is open to take them instead.
+   */
+  answersAsJson(m: Msg & { method: string; params?: Record<string, unknown> }): boolean {
+    if (this.#via !== 'shared' || this.#upgrading || this.#link || this.#hold.holding) return false;
+    if (LINK_METHODS.has(m.method) || !this.session.listening) return false;
+    const meta = m.params?._meta as { progressToken?: unknown } | undefined;
+    return meta?.progressToken === undefined;
+  }
+
   /** The approval set changed: tell the client to list again. */
   toolsChanged(): void {
     void this.#toClient({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' } as Msg);

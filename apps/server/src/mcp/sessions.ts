@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger, TimerHandle } from '@mcpproxy/contracts';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  directRequest,
+  endedStream,
+  jsonAnswer,
+  lazyRequestInfo,
+  readPostBody,
+  transportAnswers,
+  withBody,
+} from './direct-post.js';
 import { createSessionEventStore } from './event-store.js';
 
 /** Why a session ended. */
@@ -11,6 +20,12 @@ export type SessionEndReason = 'deleted' | 'expired' | 'evicted' | 'upstream_clo
 export interface SessionBinding {
   /** Called once when the session ends, for whatever reason; must not throw. */
   close(reason: SessionEndReason): Promise<void> | void;
+  /**
+   * Whether the answer to this request may go back as one JSON body instead of an event stream: nothing tied to the
+   * request (progress, a server-to-client request, a log message) can reach the client before its answer. Asked
+   * for each POST of one request on a table without `jsonAnswers`. @default never
+   */
+  answersAsJson?(message: JSONRPCRequest): boolean;
 }
 
 /** A live session of one endpoint. */
@@ -26,6 +41,8 @@ export interface McpSession {
   readonly busy: boolean;
   /** When the client last sent or was sent anything (clock ms). */
   readonly lastActive: number;
+  /** A standalone (GET) event stream of the client is open: messages sent without a related request reach it. */
+  readonly listening: boolean;
   /** Ends the session (idempotent); later requests with its id get 404. */
   end(reason: SessionEndReason): Promise<void>;
 }
@@ -79,6 +96,7 @@ export interface SessionTableOptions {
    * The endpoint never sends a message tied to a request before its answer (no progress, no server-to-client
    * request), so a POST can be answered with one JSON body instead of an SSE stream: the same messages at less CPU
    * (no stream, no separate header write). Ignored while resumption is on, whose answers must stay replayable.
+   * Without it, a binding's `answersAsJson` decides per request (also only while resumption is off).
    */
   jsonAnswers?: boolean;
 }
@@ -123,6 +141,13 @@ class Session implements McpSession {
   used = false;
   binding: SessionBinding | undefined;
   #ended: Promise<void> | undefined;
+  #ending = false;
+  /** Requests taken on the direct path, each with how its HTTP answer is given. */
+  readonly #waiting = new Map<RequestId, (res: Response) => void>();
+  /** Whether POSTs may take the direct path (resumption off: a direct answer cannot be replayed). */
+  readonly #direct: boolean;
+  /** Whether every direct request is answered in JSON (else the binding decides). */
+  readonly #allJson: boolean;
 
   constructor(
     readonly key: string,
@@ -130,6 +155,8 @@ class Session implements McpSession {
   ) {
     this.lastActive = table.clock.now();
     const { eventBuffer, retryIntervalMs, jsonAnswers } = table.options;
+    this.#direct = eventBuffer === 0;
+    this.#allJson = jsonAnswers === true;
     this.transport = new WebStandardStreamableHTTPServerTransport({
       enableJsonResponse: jsonAnswers === true && eventBuffer === 0,
       sessionIdGenerator: () => randomUUID(),
@@ -146,6 +173,10 @@ class Session implements McpSession {
     return this.pending.size > 0 || this.streams > 0;
   }
 
+  get listening(): boolean {
+    return this.streams > 0;
+  }
+
   /** Wraps the transport's message hooks (after the endpoint connected) to track requests in flight. */
   track(): void {
     const t = this.transport;
@@ -157,20 +188,61 @@ class Session implements McpSession {
         if (message.method !== 'initialize') this.used = true;
       } else if ('method' in message && message.method === 'notifications/cancelled') {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
-        if (id !== undefined) this.pending.delete(id);
+        if (id !== undefined) {
+          this.pending.delete(id);
+          // No answer will come: its HTTP request ends as an event stream without a message.
+          this.#answer(id, endedStream(this.id));
+        }
       }
       inner?.(message, extra);
     };
     const send = t.send.bind(t);
     t.send = (message, options) => {
       this.lastActive = this.table.clock.now();
-      if (isResponse(message)) this.pending.delete(message.id);
+      if (isResponse(message)) {
+        this.pending.delete(message.id);
+        if (this.#answer(message.id, jsonAnswer(message, this.id))) return Promise.resolve();
+      } else if (options?.relatedRequestId !== undefined && this.#waiting.has(options.relatedRequestId)) {
+        // Its request is answered in JSON, which carries nothing else: the standalone stream takes it.
+        return send(message);
+      }
       return send(message, options);
     };
   }
 
+  /** Gives the waiting direct request `id` its HTTP answer; false when no such request waits. */
+  #answer(id: RequestId, res: Response): boolean {
+    const resolve = this.#waiting.get(id);
+    if (!resolve) return false;
+    this.#waiting.delete(id);
+    resolve(res);
+    return true;
+  }
+
+  /**
+   * The direct path: `message` goes to the endpoint as the transport would hand it over, and its answer comes back
+   * as one JSON body (through `send`, above), without the transport's stream bookkeeping.
+   */
+  #answerDirect(req: Request, message: JSONRPCRequest): Promise<Response> {
+    return new Promise<Response>((resolve) => {
+      this.#waiting.set(message.id, resolve);
+      try {
+        this.transport.onmessage?.(message, { requestInfo: lazyRequestInfo(req) });
+      } catch (error) {
+        this.#waiting.delete(message.id);
+        throw error;
+      }
+    });
+  }
+
   async request(req: Request, parsedBody?: unknown): Promise<Response> {
     this.lastActive = this.table.clock.now();
+    if (this.#direct && this.id !== undefined && !this.#ending && req.method === 'POST') {
+      const message = directRequest(req, parsedBody);
+      if (message && !this.#waiting.has(message.id) && (this.#allJson || this.binding?.answersAsJson?.(message))) {
+        return this.#answerDirect(req, message);
+      }
+    }
     const res = await this.transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
     if (req.method !== 'GET' || res.status !== 200 || !res.body) return res;
     return this.watchStream(res);
@@ -210,6 +282,7 @@ class Session implements McpSession {
 
   end(reason: SessionEndReason): Promise<void> {
     this.#ended ??= (async () => {
+      this.#ending = true;
       this.#abort.abort(new Error(`session ended (${reason})`));
       this.table.unregister(this, reason);
       try {
@@ -221,6 +294,8 @@ class Session implements McpSession {
         });
       }
       await this.transport.close().catch(() => {});
+      // The transport closed its streams; the direct requests still waiting end the same way.
+      for (const id of [...this.#waiting.keys()]) this.#answer(id, endedStream(this.id));
     })();
     return this.#ended;
   }
@@ -276,15 +351,14 @@ export class SessionTable {
     if (sid !== null) {
       const session = this.#sessions.get(sid);
       if (!session || session.key !== key) return jsonRpcError(404, -32001, 'Session not found');
-      return session.request(req);
+      if (method !== 'POST') return session.request(req);
+      // Read and parsed once, here: the transport gets the parsed body (or, to refuse it, the text).
+      const { text, value } = await readPostBody(req);
+      return transportAnswers(text, value) ? session.request(withBody(req, text)) : session.request(req, value);
     }
     if (method !== 'POST') return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    let body: unknown;
-    try {
-      body = await req.json();
-    } catch {
-      return jsonRpcError(400, -32700, 'Parse error: the body is not JSON');
-    }
+    const { value: body } = await readPostBody(req);
+    if (body === undefined) return jsonRpcError(400, -32700, 'Parse error: the body is not JSON');
     if (!hasInitialize(body)) {
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
