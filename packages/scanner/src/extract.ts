@@ -175,7 +175,6 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
       } catch {
         continue; // a throwing getter on a hand-built object: nothing to read
       }
-      const childPath = `${path}.${safeKey(key)}`;
       const param = frame.param ?? (atTopProperties ? key : undefined);
       let kind: FieldKind | undefined;
       if (frame.kind === 'value') kind = 'value';
@@ -186,10 +185,15 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
       else if (VALUE_KEYS.has(key)) kind = 'value';
       else if (SKIP_KEYS.has(key)) kind = undefined;
       else if (typeof child === 'string' && child.length >= MIN_OTHER) kind = 'other';
-      if (typeof child === 'string') {
+      // The path is built only for what is read or walked: most schema keys (`type`, `required`) are neither.
+      const isObject = typeof child === 'object' && child !== null;
+      const read = typeof child === 'string' && kind !== undefined;
+      if (!read && !isObject && !inProperties) continue;
+      const childPath = `${path}.${safeKey(key)}`;
+      if (read) {
         // Strings are read here rather than pushed as frames: fewer allocations, same document order.
-        if (kind !== undefined) pending.push({ path: childPath, kind, text: child, param });
-      } else if (typeof child === 'object' && child !== null) {
+        pending.push({ path: childPath, kind: kind as FieldKind, text: child as string, param });
+      } else if (isObject) {
         stack.push({ value: child, path: childPath, depth: depth + 1, kind, param, key });
       }
       if (inProperties) pending.push({ path: `${childPath}#name`, kind: 'param_name', text: key, param });

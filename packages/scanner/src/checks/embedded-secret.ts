@@ -2,7 +2,7 @@
 // npm, private key blocks, JWTs) in descriptions or schema values, and high-entropy defaults of secret-named
 // parameters. Placeholders ("AKIAIOSFODNN7EXAMPLE", "ghp_XXXX…", "sk-your-key-here") are not secrets.
 import { rawText } from '../doc.js';
-import { entropy, renderSafe } from '../text.js';
+import { entropy, execAll, renderSafe } from '../text.js';
 import type { Check, RawFinding } from '../types.js';
 
 interface Kind {
@@ -84,7 +84,8 @@ export const embeddedSecretCheck: Check = {
       const text = field.text;
       if (text.length < 16 || field.kind === 'name' || field.kind === 'param_name') continue;
       for (const kind of ANY_PREFIX_RE.test(text) ? KINDS : []) {
-        for (const m of text.matchAll(kind.re)) {
+        // An exec loop: matchAll would clone each of the twelve regexes for every field with a prefix.
+        for (const m of execAll(kind.re, text)) {
           const secret = m[0];
           if (kind.name !== 'private key block' && !looksReal(secret, kind.prefix)) continue;
           if (kind.name === 'OpenAI key' && /^sk-ant-/.test(secret)) continue;

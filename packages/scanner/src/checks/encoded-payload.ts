@@ -2,9 +2,8 @@
 // shell command, a fetch to an outside host, a secret path or a directive to the model. An image, a hash or
 // "hello world" in base64 is left alone: encoding is not suspicious, what it hides is.
 
-import { rawText } from '../doc.js';
 import { classifyPayload } from '../patterns.js';
-import { fold, renderSafe } from '../text.js';
+import { execAll, fold, renderSafe } from '../text.js';
 import type { Check, RawFinding } from '../types.js';
 import { findDirectives } from './directive.js';
 
@@ -134,15 +133,32 @@ function mayHoldBlob(text: string): boolean {
   return false;
 }
 
-/** camelCase or snake_case words: few capitals, no digits, no `+` or `/` (base64 of text has all of these). */
-function identifierLike(s: string): boolean {
-  if (/[0-9+/=]/.test(s)) return false;
+/**
+ * Whether a base64-alphabet run is noise rather than a candidate: all hex (the hex decoder has it), one case only
+ * (plain words), or identifier-like (camelCase or snake_case: no digit, `+`, `/` or `=`, under a quarter capitals;
+ * base64 of text has all of these). One pass over the characters rather than four regex tests.
+ */
+function notBase64Text(s: string): boolean {
   let upper = 0;
+  let lower = false;
+  let allHex = true;
+  let digitOrSign = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) upper++;
+    if (c >= 65 && c <= 90) {
+      upper++;
+      if (c > 70) allHex = false;
+    } else if (c >= 97 && c <= 122) {
+      lower = true;
+      if (c > 102) allHex = false;
+    } else if (c >= 48 && c <= 57) {
+      digitOrSign = true;
+    } else {
+      allHex = false;
+      if (c === 43 || c === 47 || c === 61) digitOrSign = true; // '+', '/', '='
+    }
   }
-  return upper / s.length < 0.25;
+  return allHex || upper === 0 || !lower || (!digitOrSign && upper / s.length < 0.25);
 }
 
 interface Decoded {
@@ -151,31 +167,49 @@ interface Decoded {
   readonly text: string;
 }
 
+type Decode = (blob: string) => string | undefined;
+
+/** Where a visit is: its depth, the offset in the field of the outermost blob, and the encodings so far. */
+interface Layer {
+  readonly depth: number;
+  readonly at: number;
+  readonly chain: string;
+}
+
+/** The blobs found so far; a class so that its methods exist once, not as closures per call. */
+class Blobs {
+  readonly out: Decoded[] = [];
+
+  visit(s: string, layer: Layer): void {
+    if (layer.depth >= MAX_LAYERS || this.out.length >= MAX_CANDIDATES) return;
+    // execAll collects the matches before acting on them (visit recurses with the same regexes); matchAll would
+    // clone each regex on every call.
+    for (const m of execAll(HEX_RE, s)) this.tryOne(layer, 'hex', m, fromHex);
+    if (s.includes('\\')) for (const m of execAll(ESCAPED_RE, s)) this.tryOne(layer, 'escaped hex', m, fromHex);
+    for (const m of execAll(B64_RE, s)) {
+      // Identifiers (list_directory_with_sizes) and plain words decode to noise; hex is handled above.
+      if (!notBase64Text(m[0])) this.tryOne(layer, 'base64', m, fromBase64);
+    }
+    if (s.includes('%')) for (const m of execAll(PCT_RE, s)) this.tryOne(layer, 'URL encoding', m, fromPercent);
+  }
+
+  private tryOne(layer: Layer, encoding: string, m: RegExpExecArray, decode: Decode): void {
+    if (this.out.length >= MAX_CANDIDATES) return;
+    const blob = m[0];
+    const decoded = decode(blob);
+    if (decoded === undefined || !readable(decoded) || decoded === blob) return;
+    const chain = layer.chain === '' ? encoding : `${layer.chain} → ${encoding}`;
+    const at = layer.depth === 0 ? m.index : layer.at;
+    this.out.push({ encoding: chain, at, text: decoded });
+    this.visit(decoded, { depth: layer.depth + 1, at, chain });
+  }
+}
+
 /** Every blob of `text` that decodes to readable text, up to {@link MAX_LAYERS} layers deep. */
 export function decodeBlobs(text: string): Decoded[] {
-  const out: Decoded[] = [];
-  const visit = (s: string, layer: number, at: number, chain: string) => {
-    if (layer >= MAX_LAYERS || out.length >= MAX_CANDIDATES) return;
-    const tryOne = (encoding: string, index: number, blob: string, decode: (b: string) => string | undefined) => {
-      if (out.length >= MAX_CANDIDATES) return;
-      const decoded = decode(blob);
-      if (decoded === undefined || !readable(decoded) || decoded === blob) return;
-      const name = chain === '' ? encoding : `${chain} → ${encoding}`;
-      const where = layer === 0 ? index : at;
-      out.push({ encoding: name, at: where, text: decoded });
-      visit(decoded, layer + 1, where, name);
-    };
-    for (const m of s.matchAll(HEX_RE)) tryOne('hex', m.index, m[0], fromHex);
-    for (const m of s.matchAll(ESCAPED_RE)) tryOne('escaped hex', m.index, m[0], fromHex);
-    for (const m of s.matchAll(B64_RE)) {
-      // Identifiers (list_directory_with_sizes) and plain words decode to noise; hex is handled above.
-      if (/^[0-9a-fA-F]+$/.test(m[0]) || !/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0]) || identifierLike(m[0])) continue;
-      tryOne('base64', m.index, m[0], fromBase64);
-    }
-    if (s.includes('%')) for (const m of s.matchAll(PCT_RE)) tryOne('URL encoding', m.index, m[0], fromPercent);
-  };
-  visit(text, 0, 0, '');
-  return out;
+  const blobs = new Blobs();
+  blobs.visit(text, { depth: 0, at: 0, chain: '' });
+  return blobs.out;
 }
 
 /** Encoded payloads confirmed by what they decode to. */
@@ -183,7 +217,8 @@ export const encodedPayloadCheck: Check = {
   id: 'encoded_payload',
   run({ view }) {
     const out: RawFinding[] = [];
-    if (!mayHoldBlob(rawText(view))) return out;
+    // No pre-test on the whole text: the test per field below reads the same characters (fewer: names are
+    // skipped), and a pre-test that passes, as a long tool name makes it, would read them twice.
     for (const field of view.fields) {
       if (field.kind === 'name' || field.kind === 'param_name' || field.text.length < 16) continue;
       if (!mayHoldBlob(field.text)) continue;
