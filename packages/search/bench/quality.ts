@@ -1,7 +1,8 @@
 // `pnpm tsx bench/quality.ts`: retrieval quality only, fast, for tuning. Prints the misses of the in-repo set and of
-// the dev set, and only the aggregates of the frozen set (its per-query results are not for designing against).
+// the dev set, and only the aggregates of the blind dev set and the frozen set (their per-query results are not for
+// designing against).
 import { createToolIndex, type ToolIndexOptions } from '../src/index.js';
-import { loadDevQueries } from './dev.js';
+import { loadBlindQueries, loadDevQueries } from './dev.js';
 import { evaluate, loadEvalQueries, loadReferenceTools } from './eval.js';
 import { evaluateGraded, loadFrozenQueries, loadFrozenTools } from './frozen.js';
 
@@ -28,6 +29,11 @@ if (verbose)
     const at = ranked.findIndex((id) => q.relevant[id] === 2);
     if (at < 0 || at >= 3) console.log(`  dev ${at < 0 ? '—' : at + 1} ${q.query} → ${ranked.slice(0, 3).join(' ')}`);
   }
+const blind = loadBlindQueries();
+const bl = evaluateGraded(blind, rank);
+console.log(
+  `blind (${blind.length}): R@5 ${f3(bl.recallAt5)} lenient ${f3(bl.lenientRecallAt5)} MRR ${f3(bl.mrr)} nDCG@5 ${f3(bl.ndcgAt5)}`,
+);
 if (process.argv.includes('--frozen')) {
   const fr = evaluateGraded(loadFrozenQueries(), rank);
   console.log(
