@@ -3,7 +3,8 @@
 import { cpus } from 'node:os';
 import { type BenchRow, writeReport } from '@mcpproxy/bench-kit';
 import type { UpstreamTool } from '@mcpproxy/contracts';
-import { createScanContext, scanServer, scanTool } from '../src/index.js';
+import { createScanContext, type ScanContext, scanServer, scanTool } from '../src/index.js';
+import { loadBaseline, type ScannerApi } from './baseline.js';
 import { type CorpusEntry, type CorpusFigures, loadCorpus, runCorpus, score } from './corpus.js';
 import { keywordFlags } from './keyword-baseline.js';
 
@@ -82,41 +83,80 @@ for (const [check, f] of Object.entries(fullFigures.perCheck)) {
 
 // ---- Speed: 10,000 tools on one server ------------------------------------------------------------------------
 // Drawn from the whole corpus in turn (a third malicious, so the slow paths run too), names made unique, the
-// server's own context built once as a gateway would.
-const tools: UpstreamTool[] = Array.from({ length: 10_000 }, (_, i) => {
-  const e = full[i % full.length] as CorpusEntry;
-  return { ...e.tool, name: `${e.tool.name}_${i}` };
-});
-const benignOnly = full.filter((e) => e.class === 'benign');
-const benignTools: UpstreamTool[] = Array.from({ length: 10_000 }, (_, i) => {
-  const e = benignOnly[i % benignOnly.length] as CorpusEntry;
-  return { ...e.tool, name: `${e.tool.name}_${i}` };
-});
+// server's own context built once as a gateway would. The corpus has 223 definitions, so each text comes back about
+// 45 times; the "distinct" set appends a different sentence to every description, so that a cost that only
+// repetition hides (a cache, say) would show there.
+function toolSet(entries: readonly CorpusEntry[], distinct: boolean): UpstreamTool[] {
+  return Array.from({ length: 10_000 }, (_, i) => {
+    const e = entries[i % entries.length] as CorpusEntry;
+    const tool = { ...e.tool, name: `${e.tool.name}_${i}` };
+    if (distinct && typeof tool.description === 'string') tool.description += ` Ref ${i}.`;
+    return tool;
+  });
+}
+const tools = toolSet(full, false);
+const benignTools = toolSet(
+  full.filter((e) => e.class === 'benign'),
+  false,
+);
+const distinctTools = toolSet(full, true);
 
-function time(list: UpstreamTool[], runs: number): { wall: number[]; cpu: number[] } {
-  const context = createScanContext([{ server: 'big', tools: list }]);
-  scanServer('big', list, { context }); // warm-up: JIT and regexp compilation
-  const wall: number[] = [];
-  const cpu: number[] = [];
+// SCANNER_BASELINE=<git ref>: the scanner of that commit, timed turn by turn with this one (see baseline.ts).
+const current: ScannerApi = { createScanContext, scanServer, scanTool };
+const baseRef = process.env.SCANNER_BASELINE;
+const base = baseRef ? await loadBaseline(baseRef) : undefined;
+
+interface Times {
+  wall: number[];
+  cpu: number[];
+}
+
+function once(api: ScannerApi, list: UpstreamTool[], context: ScanContext, into: Times): void {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  api.scanServer('big', list, { context });
+  into.wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const c = process.cpuUsage(c0);
+  into.cpu.push((c.user + c.system) / 1e3);
+}
+
+/** Runs of this version and, if loaded, of the baseline, alternating which goes first. */
+function time(
+  list: UpstreamTool[],
+  runs: number,
+): { now: Times; before: Times | undefined; ratio: number | undefined } {
+  const context = current.createScanContext([{ server: 'big', tools: list }]);
+  const baseContext = base?.api.createScanContext([{ server: 'big', tools: list }]);
+  current.scanServer('big', list, { context }); // warm-up: JIT and regexp compilation
+  if (base && baseContext) base.api.scanServer('big', list, { context: baseContext });
+  const now: Times = { wall: [], cpu: [] };
+  const before: Times | undefined = base ? { wall: [], cpu: [] } : undefined;
   for (let r = 0; r < runs; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    scanServer('big', list, { context });
-    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3);
+    if (base && baseContext && before && r % 2 === 1) once(base.api, list, baseContext, before);
+    once(current, list, context, now);
+    if (base && baseContext && before && r % 2 === 0) once(base.api, list, baseContext, before);
   }
-  return { wall, cpu };
+  // Each run against the baseline run next to it: both saw the same load.
+  const ratio = before ? median(now.cpu.map((c, i) => c / (before.cpu[i] as number))) : undefined;
+  return { now, before, ratio };
 }
 
 const wall0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 const mixed = time(tools, 9);
 const benign = time(benignTools, 9);
+const distinct = time(distinctTools, 9);
 const kw0 = process.hrtime.bigint();
 for (const t of tools) keywordFlags(t);
 const kwMs = Number(process.hrtime.bigint() - kw0) / 1e6;
-const mixedMs = median(mixed.wall);
+const mixedMs = median(mixed.now.wall);
+const previous = (t: ReturnType<typeof time>) =>
+  t.before && base
+    ? {
+        baseline: { name: `previous version ${base.label}`, value: `${median(t.before.cpu).toFixed(1)} ms` },
+        ratio: t.ratio,
+      }
+    : {};
 rows.push({
   name: 'scan 10,000 tools on one server (corpus mix, a third malicious), median of 9 after a warm-up',
   value: mixedMs.toFixed(1),
@@ -127,15 +167,52 @@ rows.push({
   met: mixedMs <= 200,
 });
 rows.push({
-  name: 'scan 10,000 tools, CPU time of the same runs (median)',
-  value: median(mixed.cpu).toFixed(1),
+  name: 'scan 10,000 tools, CPU time of the same runs (median; ratio: median of run-by-run ratios)',
+  value: median(mixed.now.cpu).toFixed(1),
   unit: 'ms',
+  ...previous(mixed),
 });
 rows.push({
   name: 'scan 10,000 benign tools of real servers, median of 9',
-  value: median(benign.wall).toFixed(1),
+  value: median(benign.now.wall).toFixed(1),
   unit: 'ms',
 });
+rows.push({
+  name: 'scan 10,000 benign tools of real servers, CPU time (median)',
+  value: median(benign.now.cpu).toFixed(1),
+  unit: 'ms',
+  ...previous(benign),
+});
+rows.push({
+  name: 'scan 10,000 tools with distinct descriptions (corpus mix), CPU time (median)',
+  value: median(distinct.now.cpu).toFixed(1),
+  unit: 'ms',
+  ...previous(distinct),
+});
+if (base) {
+  // Same results, byte for byte: the corpus with its contexts and the three sets of 10,000 tools.
+  const same = (f: (api: ScannerApi) => unknown) => JSON.stringify(f(current)) === JSON.stringify(f(base.api));
+  const corpusSame = full.every((e) =>
+    same((api) =>
+      api.scanTool(e.tool, {
+        server: e.server,
+        context: e.context ? api.createScanContext([...e.context, { server: e.server, tools: [e.tool] }]) : undefined,
+      }),
+    ),
+  );
+  const setsSame = [tools, benignTools, distinctTools].every((list) =>
+    same((api) => api.scanServer('big', list, { context: api.createScanContext([{ server: 'big', tools: list }]) })),
+  );
+  rows.push({
+    name: `results identical to the previous version ${base.label} (corpus, and the 30,000 tools above)`,
+    value:
+      corpusSame && setsSame
+        ? 'yes'
+        : `no (corpus ${corpusSame ? 'same' : 'differs'}, sets ${setsSame ? 'same' : 'differ'})`,
+    unit: '',
+  });
+  base.dispose();
+}
 // Pathological single tools: 300,000 characters built to make patterns backtrack or repeat (no full stops, a fence
 // that never closes, runs of quotes, tags, zero-width characters, key prefixes…). The scan reads the first 256 Ki.
 const N = 300_000;
