@@ -12,12 +12,14 @@ function rankerOf(servers: readonly { server: string; tools: never[] | unknown[]
   for (const s of servers) index.add(s.server, s.tools as never);
   return (query: string) => index.search(query, { limit: 100 }).map((h) => `${h.server}:${h.tool}`);
 }
-const old = evaluate(loadEvalQueries(), rankerOf(loadReferenceTools()));
+// OPTS='{"verbPenalty":1}' measures a variant: index options as JSON.
+const env = process.env.OPTS ? (JSON.parse(process.env.OPTS) as ToolIndexOptions) : undefined;
+const old = evaluate(loadEvalQueries(), rankerOf(loadReferenceTools(), env));
 console.log(`in-repo: R@1 ${f3(old.recallAt1)} R@5 ${f3(old.recallAt5)} MRR ${f3(old.mrr)}`);
 const verbose = process.argv.includes('-v');
 if (verbose) for (const m of old.misses) console.log(`  miss ${m.rank} ${m.query} → ${m.top.join(' ')}`);
 const tools = loadFrozenTools();
-const rank = rankerOf(tools);
+const rank = rankerOf(tools, env);
 const dev = loadDevQueries();
 const d = evaluateGraded(dev, rank);
 console.log(

@@ -1,8 +1,10 @@
 import type { Logger, UpstreamTool } from '@mcpproxy/contracts';
 import { silentLogger } from '@mcpproxy/contracts';
 import { fieldsOf, TOOL_FIELDS, type ToolField } from './fields.js';
+import { contradicts, queryKinds, toolKind } from './intent.js';
 import { domainWords, relatedWords } from './lexicon.js';
 import { analyze } from './tokenize.js';
+import { enlist, popcount, siftDown, siftUp, unlist } from './util.js';
 
 /** Default field weights: a word in the tool's name says far more about what it does than one in its prose. */
 export const DEFAULT_BOOST: Readonly<Record<ToolField, number>> = Object.freeze({
@@ -59,6 +61,13 @@ export interface ToolIndexOptions {
    * @default 0.5
    */
   nameBonus?: number | undefined;
+  /**
+   * Re-ranking by action: a tool whose name verb is of a kind every verb of the query contradicts (`create_branch`
+   * for "delete the branch", `slack_post_message` for "what did people say in #general") has its score multiplied
+   * by this. 1 turns it off.
+   * @default 0.7
+   */
+  verbPenalty?: number | undefined;
   /**
    * Query expansion with related words (WordNet synonyms and derived forms, see `relatedWords`), scored at
    * {@link RELATED_WEIGHT} of an exact match; `false` turns it off.
@@ -162,6 +171,7 @@ export function createToolIndex({
   coverage = 0.5,
   related = true,
   nameBonus = 0.5,
+  verbPenalty = 0.7,
   logger = silentLogger,
 }: ToolIndexOptions = {}): ToolIndex {
   const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
@@ -172,6 +182,7 @@ export function createToolIndex({
   // Per slot (a tool's number while indexed; reused after removal): its server, name and field lengths.
   const slotServer: string[] = [];
   const slotTool: string[] = [];
+  const slotKind: number[] = []; // the action kind of the tool's name (see intent.ts)
   let slotLen = new Float64Array(64 * F);
   const free: number[] = [];
   const totalLen = new Float64Array(F);
@@ -239,6 +250,7 @@ export function createToolIndex({
       const slot = allocSlot();
       slotServer[slot] = server;
       slotTool[slot] = name;
+      slotKind[slot] = toolKind(name);
       for (let f = 0; f < F; f++) {
         const words = f === SERVER_FIELD ? serverTerms : analyzer(fields[TOOL_FIELDS[f] as ToolField]);
         slotLen[slot * F + f] = words.length;
@@ -388,6 +400,10 @@ export function createToolIndex({
         scores[slot] = (scores[slot] as number) * (1 + nameBonus * share);
       }
     }
+    const asked = verbPenalty === 1 ? 0 : queryKinds(query);
+    if (asked !== 0)
+      for (const slot of touched)
+        if (contradicts(asked, slotKind[slot] as number)) scores[slot] = (scores[slot] as number) * verbPenalty;
 
     // Top n by a bounded heap whose root is the worst kept hit: O(matches · log n), no full sort.
     const heap: number[] = [];
@@ -425,61 +441,11 @@ export function createToolIndex({
       shards.clear();
       slotServer.length = 0;
       slotTool.length = 0;
+      slotKind.length = 0;
       free.length = 0;
       totalLen.fill(0);
       live = 0;
       factorStale = true;
     },
   };
-}
-
-// A min-heap by `before`: the root is the hit that ranks last, the first to give way to a better one.
-function siftUp(heap: number[], i: number, before: (x: number, y: number) => boolean): void {
-  const item = heap[i] as number;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[parent] as number;
-    if (!before(p, item)) break;
-    heap[i] = p;
-    i = parent;
-  }
-  heap[i] = item;
-}
-
-function siftDown(heap: number[], i: number, before: (x: number, y: number) => boolean): void {
-  const item = heap[i] as number;
-  const len = heap.length;
-  for (;;) {
-    let worst = 2 * i + 1;
-    if (worst >= len) break;
-    const right = worst + 1;
-    if (right < len && before(heap[worst] as number, heap[right] as number)) worst = right;
-    if (!before(item, heap[worst] as number)) break;
-    heap[i] = heap[worst] as number;
-    i = worst;
-  }
-  heap[i] = item;
-}
-
-/** Adds `term` to the list under `key`. */
-function enlist(lists: Map<string, string[]>, key: string, term: string): void {
-  const list = lists.get(key);
-  if (list === undefined) lists.set(key, [term]);
-  else list.push(term);
-}
-
-/** Removes `term` from the list under `key` (order is not kept), and the list once empty. */
-function unlist(lists: Map<string, string[]>, key: string, term: string): void {
-  const list = lists.get(key) as string[];
-  const at = list.indexOf(term);
-  list[at] = list[list.length - 1] as string;
-  list.pop();
-  if (list.length === 0) lists.delete(key);
-}
-
-/** Number of set bits of a 32-bit integer. */
-function popcount(x: number): number {
-  let v = x - ((x >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

@@ -199,6 +199,41 @@ describe('name re-ranking', () => {
   });
 });
 
+describe('verb re-ranking', () => {
+  const catalogue = () => [
+    tool('create_branch', 'Create a branch from the branch head'),
+    tool('prune_branch', 'Prunes a branch'),
+    tool('post_message', 'Post a message to a channel; messages of channels'),
+    tool('channel_history', 'Message history of a channel'),
+    ...filler(6),
+  ];
+
+  it("ranks a tool whose name verb contradicts the query's verb below one that does not", () => {
+    const plain = createToolIndex({ verbPenalty: 1 });
+    const ranked = createToolIndex();
+    plain.add('a', catalogue());
+    ranked.add('a', catalogue());
+    // "branch", twice in create_branch's prose, puts it first; "remove" contradicts "create".
+    expect(ids(plain.search('remove the branch')).slice(0, 2)).toEqual(['a:create_branch', 'a:prune_branch']);
+    expect(ids(ranked.search('remove the branch')).slice(0, 2)).toEqual(['a:prune_branch', 'a:create_branch']);
+  });
+
+  it('reads a question as a read: the tool that posts drops below the one that reads', () => {
+    const plain = createToolIndex({ verbPenalty: 1 });
+    const ranked = createToolIndex();
+    plain.add('a', catalogue());
+    ranked.add('a', catalogue());
+    expect(ids(plain.search('what message came to the channel')).slice(0, 2)).toEqual([
+      'a:post_message',
+      'a:channel_history',
+    ]);
+    expect(ids(ranked.search('what message came to the channel')).slice(0, 2)).toEqual([
+      'a:channel_history',
+      'a:post_message',
+    ]);
+  });
+});
+
 describe('relatedWords and domainWords', () => {
   it('relate analysed words (domain words both ways) and know nothing of unknown words', () => {
     expect(domainWords('folder')).toContain('directory');
@@ -207,6 +242,8 @@ describe('relatedWords and domainWords', () => {
     expect(relatedWords('folder')).not.toContain('directory'); // what the domain list is for
     expect(relatedWords('xyzzyplugh')).toEqual([]);
     expect(domainWords('xyzzyplugh')).toEqual([]);
+    // A group written from the vocabulary of tool names: what a tool calls "star", an agent may call "bookmark".
+    expect(domainWords('bookmark')).toContain('star');
   });
 });
 
