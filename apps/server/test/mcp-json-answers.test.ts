@@ -1,8 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { silentLogger, systemClock } from '@mcpproxy/contracts';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { type JSONRPCMessage, JSONRPCRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../src/app.js';
+import { directRequest } from '../src/mcp/direct-post.js';
 import { type McpSession, SessionTable } from '../src/mcp/sessions.js';
 import { everythingEntry, startProxy, type TestProxy, waitReady } from './fixtures/mcp-harness.js';
 
@@ -382,5 +383,47 @@ describe('issue 15: the direct path of a session (SessionTable)', () => {
     } finally {
       stream.close();
     }
+  });
+});
+
+describe('issue 15: which POST bodies take the direct path', () => {
+  const req = (headers: Record<string, string> = {}) =>
+    new Request('http://127.0.0.1/mcp', { method: 'POST', headers: { ...HEADERS, ...headers } });
+  const ok = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { a: [1] } } };
+  const bodies: unknown[] = [
+    ok,
+    { ...ok, id: 'abc' },
+    { ...ok, id: '' },
+    { ...ok, id: -7 },
+    { ...ok, id: 1.5 },
+    { ...ok, id: 2 ** 53 },
+    { ...ok, id: null },
+    { ...ok, jsonrpc: '1.0' },
+    { ...ok, method: 3 },
+    { ...ok, extra: true },
+    { jsonrpc: '2.0', id: 1, method: 'ping' },
+    { ...ok, params: [] },
+    { ...ok, params: null },
+    { ...ok, params: { _meta: { progressToken: 'p' } } },
+    { ...ok, params: { _meta: { progressToken: 1.5 } } },
+    { ...ok, params: { _meta: 'x' } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 1, result: {} },
+  ];
+  it('takes exactly the bodies the transport accepts as one request, as the transport parses them', () => {
+    for (const body of bodies) {
+      const parsed = JSONRPCRequestSchema.safeParse(body);
+      expect(directRequest(req(), body), JSON.stringify(body)).toEqual(parsed.success ? parsed.data : undefined);
+    }
+  });
+  it('leaves initialize, batches and requests the transport would refuse by their headers to the transport', () => {
+    expect(directRequest(req(), { ...ok, method: 'initialize' })).toBeUndefined();
+    expect(directRequest(req(), [ok])).toBeUndefined();
+    expect(directRequest(req({ accept: 'application/json' }), ok)).toBeUndefined();
+    expect(directRequest(req({ accept: 'text/event-stream' }), ok)).toBeUndefined();
+    expect(directRequest(req({ 'content-type': 'text/plain' }), ok)).toBeUndefined();
+    expect(directRequest(req({ 'mcp-protocol-version': '1999-01-01' }), ok)).toBeUndefined();
+    expect(directRequest(req({ 'content-type': 'application/json; charset=utf-8' }), ok)).toEqual(ok);
+    expect(directRequest(req({ 'mcp-protocol-version': PROTOCOL }), ok)).toEqual(ok);
   });
 });

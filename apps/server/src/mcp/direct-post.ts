@@ -30,8 +30,27 @@ export function directRequest(req: Request, body: unknown): JSONRPCRequest | und
   if (!isJsonContentType(headers.get('content-type'))) return undefined;
   const version = headers.get('mcp-protocol-version');
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
+  if (plainRequest(body as Record<string, unknown>)) return body as JSONRPCRequest;
   const parsed = JSONRPCRequestSchema.safeParse(body);
   return parsed.success ? (parsed.data as JSONRPCRequest) : undefined;
+}
+
+const REQUEST_KEYS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/**
+ * The common request the strict schema surely accepts, checked by hand (the schema's parse costs more than the rest
+ * of the direct path): only its four keys, version 2.0, a string or small integer id, a string method, and params
+ * that are an object without `_meta`. Anything else is left to the schema; an accepted body is what the schema
+ * would return (its objects are loose), so the endpoint gets the same message either way.
+ */
+function plainRequest(m: Record<string, unknown>): boolean {
+  for (const key in m) if (!REQUEST_KEYS.has(key)) return false;
+  const id = m.id;
+  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string') return false;
+  if (typeof id !== 'string' && !(Number.isInteger(id) && Math.abs(id as number) <= 2 ** 31)) return false;
+  if (!('params' in m)) return true;
+  const params = m.params;
+  return typeof params === 'object' && params !== null && !Array.isArray(params) && !('_meta' in params);
 }
 
 /** The answer to one request as the SDK transport gives it in JSON mode. */
@@ -57,19 +76,21 @@ export function endedStream(sessionId: string | undefined): Response {
 }
 
 /** The `requestInfo` the transport hands to message handlers, built only if a handler reads it. */
-export function lazyRequestInfo(req: Request): { headers: Record<string, string>; url: URL } {
-  let headers: Record<string, string> | undefined;
-  let url: URL | undefined;
-  return {
-    get headers() {
-      headers ??= Object.fromEntries(req.headers.entries());
-      return headers;
-    },
-    get url() {
-      url ??= new URL(req.url);
-      return url;
-    },
-  };
+export class LazyRequestInfo {
+  #headers: Record<string, string> | undefined;
+  #url: URL | undefined;
+
+  constructor(private readonly req: Request) {}
+
+  get headers(): Record<string, string> {
+    this.#headers ??= Object.fromEntries(this.req.headers.entries());
+    return this.#headers;
+  }
+
+  get url(): URL {
+    this.#url ??= new URL(this.req.url);
+    return this.#url;
+  }
 }
 
 /** A POST body read once: its text, and the parsed value when the text is JSON (`undefined` when it is not). */

@@ -6,7 +6,7 @@ import {
   directRequest,
   endedStream,
   jsonAnswer,
-  lazyRequestInfo,
+  LazyRequestInfo,
   readPostBody,
   transportAnswers,
   withBody,
@@ -227,7 +227,7 @@ class Session implements McpSession {
     return new Promise<Response>((resolve) => {
       this.#waiting.set(message.id, resolve);
       try {
-        this.transport.onmessage?.(message, { requestInfo: lazyRequestInfo(req) });
+        this.transport.onmessage?.(message, { requestInfo: new LazyRequestInfo(req) });
       } catch (error) {
         this.#waiting.delete(message.id);
         throw error;
