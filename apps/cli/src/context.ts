@@ -37,11 +37,10 @@ export function configPathOf(flags: { config?: string | undefined }, env: Io['en
   return join(homedir(), '.mcpproxy', 'mcp_config.json');
 }
 
-/** Reads a JSON config file: `undefined` when it does not exist; a `CONFIG_INVALID` error when it is not JSON. */
-export function readJsonFile(path: string): Record<string, unknown> | undefined {
-  let text: string;
+/** Reads a text file: `undefined` when it does not exist; a `PERMISSION_DENIED` or `FAILED` error otherwise. */
+export function readTextFile(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -52,6 +51,12 @@ export function readJsonFile(path: string): Record<string, unknown> | undefined 
     }
     throw new CliError('FAILED', `cannot read ${path}: ${(error as Error).message}`);
   }
+}
+
+/** Reads a JSON config file: `undefined` when it does not exist; a `CONFIG_INVALID` error when it is not JSON. */
+export function readJsonFile(path: string): Record<string, unknown> | undefined {
+  const text = readTextFile(path);
+  if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');

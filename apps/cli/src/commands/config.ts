@@ -3,6 +3,7 @@ import { ClientError } from '@mcpproxy/client';
 import { parseConfig } from '@mcpproxy/contracts';
 import { CliError } from '../cli-error.js';
 import { CLIENTS, type ClientKind, detectClient, importServers } from '../client-configs.js';
+import { readClientFile } from '../client-file.js';
 import { action, Command, configPathOf, examples, readJsonFile, withTarget } from '../context.js';
 import { type Column, renderTable, stateColor } from '../output.js';
 
@@ -68,7 +69,8 @@ function importCommand(): Command {
     action(async (ctx, file: string) => {
       const flags = ctx.flags as unknown as { from?: string; dryRun?: boolean };
       const path = resolve(file);
-      const config = readJsonFile(path);
+      // Client configs are JSONC: VS Code's (and files copied from it) hold comments and trailing commas.
+      const config = readClientFile(path)?.value;
       if (!config) throw new CliError('FAILED', `no file at ${path}`, { hint: 'check the path' });
       if (flags.from && !(CLIENTS as readonly string[]).includes(flags.from)) {
         throw new CliError('USAGE', `--from must be one of ${CLIENTS.join(', ')}`);

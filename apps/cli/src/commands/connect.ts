@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { jsonEqual } from '@mcpproxy/contracts';
 import { CliError } from '../cli-error.js';
 import { type ClientKind, defaultConfigPath, mcpproxyEntry, serversKey } from '../client-configs.js';
-import { action, Command, examples, readJsonFile, withTarget } from '../context.js';
+import { editClientFile, readClientFile } from '../client-file.js';
+import { action, Command, examples, withTarget } from '../context.js';
 
 /** The clients `connect` knows (docs/cli.md), besides Windsurf, which shares the import code. */
 const CONNECT_CLIENTS: readonly ClientKind[] = ['claude-desktop', 'cursor', 'vscode', 'windsurf'];
@@ -50,7 +51,8 @@ export function connectCommand(): Command {
       }
       const client = clientArg as ClientKind;
       const path = flags.configFile ? resolve(flags.configFile) : defaultConfigPath(client);
-      const before = readJsonFile(path);
+      const file = readClientFile(path);
+      const before = file?.value;
       const config: Record<string, unknown> = structuredClone(before ?? {});
       const key = serversKey(client);
       const existing = config[key];
@@ -75,7 +77,12 @@ export function connectCommand(): Command {
 
       let backup: string | undefined;
       if (change !== 'unchanged' && !flags.dryRun) {
-        if (before) {
+        // An existing file is edited in place (its comments and layout kept, or a refusal before anything is
+        // written); a new one is written whole.
+        const text = file
+          ? editClientFile(file, { key, name: flags.name, entry }, config)
+          : `${JSON.stringify(config, null, 2)}\n`;
+        if (file) {
           backup = `${path}.bak`;
           try {
             copyFileSync(path, backup);
@@ -89,7 +96,7 @@ export function connectCommand(): Command {
             );
           }
         }
-        writeAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+        writeAtomic(path, text);
       }
       const verb = flags.dryRun ? `would be ${change}` : change;
       ctx.print(
