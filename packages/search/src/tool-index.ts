@@ -183,6 +183,7 @@ export function createToolIndex({
   const slotServer: string[] = [];
   const slotTool: string[] = [];
   const slotKind: number[] = []; // the action kind of the tool's name (see intent.ts)
+  const slotNameWords: number[] = []; // distinct words of the name and title, for the name re-ranking
   let slotLen = new Float64Array(64 * F);
   const free: number[] = [];
   const totalLen = new Float64Array(F);
@@ -254,6 +255,7 @@ export function createToolIndex({
       for (let f = 0; f < F; f++) {
         const words = f === SERVER_FIELD ? serverTerms : analyzer(fields[TOOL_FIELDS[f] as ToolField]);
         slotLen[slot * F + f] = words.length;
+        if (f === NAME_FIELD) slotNameWords[slot] = new Set(words).size;
         totalLen[f] = (totalLen[f] as number) + words.length;
         const shift = TF_BITS * f;
         for (const word of words) {
@@ -394,7 +396,8 @@ export function createToolIndex({
     }
     if (nameBonus > 0) {
       for (const slot of touched) {
-        const len = slotLen[slot * F + NAME_FIELD] as number;
+        // Distinct words: a title that repeats the name ("search_users", "Search users") must not halve the share.
+        const len = slotNameWords[slot] as number;
         if (len === 0) continue;
         const share = Math.min(1, popcount(nameMatched[slot] as number) / len);
         scores[slot] = (scores[slot] as number) * (1 + nameBonus * share);
@@ -442,6 +445,7 @@ export function createToolIndex({
       slotServer.length = 0;
       slotTool.length = 0;
       slotKind.length = 0;
+      slotNameWords.length = 0;
       free.length = 0;
       totalLen.fill(0);
       live = 0;

@@ -199,6 +199,20 @@ describe('name re-ranking', () => {
   });
 });
 
+describe('name re-ranking with a title', () => {
+  it("counts the name's distinct words, so a title that repeats the name does not halve the bonus", () => {
+    const titled = { ...tool('search_users', 'Find people by their login'), title: 'Search users' };
+    const catalogue = [titled, ...filler(6)];
+    const plain = createToolIndex({ nameBonus: 0 });
+    const named = createToolIndex();
+    plain.add('a', catalogue);
+    named.add('a', catalogue);
+    const score = (index: typeof plain) => index.search('search users')[0]?.score ?? 0;
+    // Both name words matched: the full bonus, × (1 + 0.5 · 2/2), not × (1 + 0.5 · 2/4).
+    expect(score(named) / score(plain)).toBeCloseTo(1.5);
+  });
+});
+
 describe('verb re-ranking', () => {
   const catalogue = () => [
     tool('create_branch', 'Create a branch from the branch head'),
