@@ -43,7 +43,7 @@ export function detectClient(config: Record<string, unknown>, path: string): Cli
       ? Object.values(value as Record<string, unknown>)
       : undefined;
   };
-  if (!config.mcpServers && entries('servers')) return 'vscode';
+  if (!config.mcpServers && (entries('servers') || settingsServers(config))) return 'vscode';
   const list = entries('mcpServers');
   if (!list) return undefined;
   if (list.some((e) => typeof e === 'object' && e !== null && 'serverUrl' in e)) return 'windsurf';
@@ -64,9 +64,23 @@ const strings = (value: unknown): Record<string, string> | undefined => {
   return Object.keys(out).length > 0 ? out : undefined;
 };
 
+/**
+ * The servers of a VS Code user settings.json (`"mcp": {"servers": {…}}`, where VS Code kept them before mcp.json
+ * and still reads them), or `undefined`.
+ */
+function settingsServers(config: Record<string, unknown>): Record<string, unknown> | undefined {
+  const mcp = config.mcp;
+  if (typeof mcp !== 'object' || mcp === null || Array.isArray(mcp)) return undefined;
+  const servers = (mcp as Record<string, unknown>).servers;
+  return typeof servers === 'object' && servers !== null && !Array.isArray(servers)
+    ? (servers as Record<string, unknown>)
+    : undefined;
+}
+
 /** Converts every server of a client's config into mcpproxy entries, quarantined (they are someone else's list). */
 export function importServers(config: Record<string, unknown>, client: ClientKind): ImportedServer[] {
-  const list = config[serversKey(client)];
+  const list =
+    client === 'vscode' && config.servers === undefined ? settingsServers(config) : config[serversKey(client)];
   if (typeof list !== 'object' || list === null || Array.isArray(list)) return [];
   const out: ImportedServer[] = [];
   for (const [name, raw] of Object.entries(list as Record<string, unknown>)) {

@@ -56,7 +56,8 @@ const VSCODE_COMMENTS = [
   '// Remote servers',
 ];
 
-const parsed = (text: string) => parse(text, [], { allowTrailingComma: true }) as Record<string, Record<string, unknown>>;
+const parsed = (text: string) =>
+  parse(text, [], { allowTrailingComma: true }) as Record<string, Record<string, unknown>>;
 const json = (out: string) => JSON.parse(out) as Record<string, unknown>;
 
 describe('mcpproxy config import of JSONC client files', () => {
@@ -90,6 +91,35 @@ describe('mcpproxy config import of JSONC client files', () => {
       quarantined: true,
     });
     expect(readFileSync(file, 'utf8')).toBe(VSCODE_MCP); // import only reads
+  });
+
+  it('adds the servers of a VS Code user settings.json ("mcp": {"servers": …}) among other settings and comments', async () => {
+    const file = join(dir.path, 'Code', 'User', 'settings.json');
+    mkdirSync(join(dir.path, 'Code', 'User'), { recursive: true });
+    writeFileSync(
+      file,
+      [
+        '{',
+        '  "editor.fontSize": 14,',
+        '  // "editor.formatOnSave": true,',
+        '  "files.exclude": { "**/.git": true, },',
+        '  /* MCP servers, from before mcp.json existed */',
+        '  "mcp": {',
+        '    "servers": {',
+        '      "time": { "command": "uvx", "args": ["mcp-server-time", "--local-timezone=Europe/Paris"] }, // handy',
+        '    },',
+        '  },',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const out = await mcpproxy(['config', 'import', file, '--dry-run', '-o', 'json']);
+    expect(out.code).toBe(0);
+    expect(json(out.stdout)).toEqual({
+      client: 'vscode',
+      dry_run: true,
+      results: [{ name: 'time', result: 'would add', detail: 'uvx mcp-server-time --local-timezone=Europe/Paris' }],
+    });
   });
 
   it('reads a Claude Desktop file with comments in a dry run', async () => {

@@ -115,6 +115,9 @@ describe('client configs', () => {
     expect(detectClient({ mcpServers: {} }, '/home/u/.codeium/windsurf/mcp_config.json')).toBe('windsurf');
     expect(detectClient({ mcpServers: {} }, '/home/u/.cursor/mcp.json')).toBe('cursor');
     expect(detectClient({ mcpServers: {} }, '/x/claude_desktop_config.json')).toBe('claude-desktop');
+    expect(
+      detectClient({ mcp: { servers: { t: { command: 'uvx' } } } }, '/home/u/.config/Code/User/settings.json'),
+    ).toBe('vscode');
     expect(detectClient({ other: 1 }, '/x.json')).toBeUndefined();
   });
 

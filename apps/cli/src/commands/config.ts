@@ -77,9 +77,13 @@ function importCommand(): Command {
       }
       const client = (flags.from as ClientKind | undefined) ?? detectClient(config, path);
       if (!client) {
-        throw new CliError('CONFIG_INVALID', `${path} has no "mcpServers" or "servers": not an MCP client config`, {
-          hint: `name the format with --from (${CLIENTS.join(', ')})`,
-        });
+        throw new CliError(
+          'CONFIG_INVALID',
+          `${path} has no "mcpServers", "servers" or "mcp.servers": not an MCP client config`,
+          {
+            hint: `name the format with --from (${CLIENTS.join(', ')})`,
+          },
+        );
       }
       const found = importServers(config, client);
       const rows: ImportRow[] = [];
