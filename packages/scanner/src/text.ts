@@ -160,16 +160,25 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
  */
 export function deleet(folded: string): string | undefined {
   if (!mixesLeet(folded)) return undefined;
+  // "base64", "ipv4", "ed25519" decode to nonsense: only a word of the attack vocabulary makes a second pass worth
+  // it, so look for one before building the text (most texts with such words have none).
   let meaningful = false;
-  // Only runs that hold a leet character reach the callback (the same runs as "runs with a letter" that do).
-  const out = folded.replace(LEET_WORD_RE, (word) => {
-    if (!/[a-z]{2}|[a-z][013457@$][a-z]/.test(word)) return word;
-    const plain = word.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
-    if (LEET_VOCABULARY.has(plain)) meaningful = true;
-    return plain;
-  });
-  // "base64", "ipv4", "ed25519" decode to nonsense: only a word of the attack vocabulary makes a second pass worth it.
-  return meaningful ? out : undefined;
+  LEET_WORD_RE.lastIndex = 0;
+  for (let m = LEET_WORD_RE.exec(folded); m !== null; m = LEET_WORD_RE.exec(folded)) {
+    if (LEET_VOCABULARY.has(plainWord(m[0]))) {
+      meaningful = true;
+      break;
+    }
+  }
+  LEET_WORD_RE.lastIndex = 0;
+  // Only runs that hold a leet character are replaced (the same runs as "runs with a letter" that do).
+  return meaningful ? folded.replace(LEET_WORD_RE, plainWord) : undefined;
+}
+
+/** One run of letters and leet characters read as letters, if it has letters enough to be a word. */
+function plainWord(word: string): string {
+  if (!/[a-z]{2}|[a-z][013457@$][a-z]/.test(word)) return word;
+  return word.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
 }
 
 /** Words whose leetspeak spelling is worth undoing: the vocabulary of the directive patterns. */
