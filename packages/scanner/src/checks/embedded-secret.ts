@@ -11,6 +11,8 @@ interface Kind {
   readonly tier: 'hard' | 'soft';
   /** Characters at the start that are the fixed prefix (left out of the entropy test). */
   readonly prefix: number;
+  /** Text every match holds (one of them): a field without any is not searched for this kind. */
+  readonly needs: readonly string[];
 }
 
 const KINDS: readonly Kind[] = [
@@ -19,32 +21,54 @@ const KINDS: readonly Kind[] = [
     re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----\s*[A-Za-z0-9+/=\s]{40,}/g,
     tier: 'hard',
     prefix: 0,
+    needs: ['-----BEGIN'],
   },
-  { name: 'AWS access key id', re: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g, tier: 'hard', prefix: 4 },
+  {
+    name: 'AWS access key id',
+    re: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g,
+    tier: 'hard',
+    prefix: 4,
+    needs: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
+  },
   {
     name: 'GitHub token',
     re: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,40}\b|\bgithub_pat_[A-Za-z0-9_]{50,}\b/g,
     tier: 'hard',
     prefix: 4,
+    needs: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   },
-  { name: 'GitLab token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g, tier: 'hard', prefix: 6 },
-  { name: 'Slack token', re: /\bxox[abposr]-[A-Za-z0-9-]{20,}\b/g, tier: 'hard', prefix: 5 },
+  { name: 'GitLab token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g, tier: 'hard', prefix: 6, needs: ['glpat-'] },
+  { name: 'Slack token', re: /\bxox[abposr]-[A-Za-z0-9-]{20,}\b/g, tier: 'hard', prefix: 5, needs: ['xox'] },
   {
     name: 'Slack webhook',
     re: /hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/g,
     tier: 'hard',
     prefix: 24,
+    needs: ['hooks.slack.com/services/'],
   },
-  { name: 'Anthropic key', re: /\bsk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{40,}/g, tier: 'hard', prefix: 14 },
-  { name: 'OpenAI key', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\b/g, tier: 'hard', prefix: 3 },
-  { name: 'Stripe key', re: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, tier: 'hard', prefix: 8 },
-  { name: 'Google API key', re: /\bAIza[0-9A-Za-z_-]{30,40}\b/g, tier: 'hard', prefix: 4 },
-  { name: 'npm token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, tier: 'hard', prefix: 4 },
+  {
+    name: 'Anthropic key',
+    re: /\bsk-ant-[a-z]+\d{2}-[A-Za-z0-9_-]{40,}/g,
+    tier: 'hard',
+    prefix: 14,
+    needs: ['sk-ant-'],
+  },
+  {
+    name: 'OpenAI key',
+    re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}\b/g,
+    tier: 'hard',
+    prefix: 3,
+    needs: ['sk-'],
+  },
+  { name: 'Stripe key', re: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, tier: 'hard', prefix: 8, needs: ['_live_'] },
+  { name: 'Google API key', re: /\bAIza[0-9A-Za-z_-]{30,40}\b/g, tier: 'hard', prefix: 4, needs: ['AIza'] },
+  { name: 'npm token', re: /\bnpm_[A-Za-z0-9]{36}\b/g, tier: 'hard', prefix: 4, needs: ['npm_'] },
   {
     name: 'JSON Web Token',
     re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g,
     tier: 'soft',
     prefix: 0,
+    needs: ['eyJ'],
   },
 ];
 
@@ -57,6 +81,11 @@ const PLACEHOLDER_RE =
 const SEQUENCE_RE = /abcdef|ABCDEF|123456|012345/;
 const SECRET_NAME_RE =
   /(?:secret|token|passw(?:or)?d|api_?key|apikey|access_?key|private_?key|client_?secret|auth|credential)/i;
+
+function needsMet(text: string, needs: readonly string[]): boolean {
+  for (const n of needs) if (text.includes(n)) return true;
+  return false;
+}
 
 /** Masks all but the first and last four characters, so evidence never carries the secret. */
 function mask(s: string): string {
@@ -84,6 +113,7 @@ export const embeddedSecretCheck: Check = {
       const text = field.text;
       if (text.length < 16 || field.kind === 'name' || field.kind === 'param_name') continue;
       for (const kind of ANY_PREFIX_RE.test(text) ? KINDS : []) {
+        if (!needsMet(text, kind.needs)) continue; // twelve regexes per field with any prefix cost more than this
         // An exec loop: matchAll would clone each of the twelve regexes for every field with a prefix.
         for (const m of execAll(kind.re, text)) {
           const secret = m[0];
