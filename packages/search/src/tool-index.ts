@@ -5,6 +5,7 @@ import { contradicts, queryKinds, toolKind } from './intent.js';
 import { domainWords, relatedWords } from './lexicon.js';
 import { analyze } from './tokenize.js';
 import { enlist, popcount, siftDown, siftUp, unlist } from './util.js';
+import { valueKinds } from './values.js';
 
 /** Default field weights: a word in the tool's name says far more about what it does than one in its prose. */
 export const DEFAULT_BOOST: Readonly<Record<ToolField, number>> = Object.freeze({
@@ -68,6 +69,13 @@ export interface ToolIndexOptions {
    * @default 0.7
    */
   verbPenalty?: number | undefined;
+  /**
+   * Adds to the query the kind of each concrete value it holds: `file` for `config.yaml` or `src/index.ts`, `url`
+   * for `https://…` or `example.com`, `user` for `@alice`, `email` for an address (see `valueKinds`), so "what is
+   * in config.yaml" also asks for a file. `false` turns it off.
+   * @default true
+   */
+  valueWords?: boolean | undefined;
   /**
    * Query expansion with related words (WordNet synonyms and derived forms, see `relatedWords`), scored at
    * {@link RELATED_WEIGHT} of an exact match; `false` turns it off.
@@ -172,6 +180,7 @@ export function createToolIndex({
   related = true,
   nameBonus = 0.5,
   verbPenalty = 0.7,
+  valueWords = true,
   logger = silentLogger,
 }: ToolIndexOptions = {}): ToolIndex {
   const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
@@ -323,6 +332,7 @@ export function createToolIndex({
     const n = Math.min(Math.max(Math.floor(Number.isFinite(limit) ? limit : DEFAULT_LIMIT), 0), MAX_LIMIT);
     if (n === 0 || live === 0 || typeof query !== 'string') return [];
     const words = new Set(analyzer(query));
+    if (valueWords) for (const kind of valueKinds(query)) for (const t of analyzer(kind)) words.add(t);
     if (words.size === 0) return [];
     const only = servers === undefined ? undefined : new Set(servers);
     if (factorStale) refreshFactors();
