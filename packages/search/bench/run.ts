@@ -145,7 +145,10 @@ for (const [label, key, goal, bound] of graded) {
     name: `${label}, ${frozenLabel} (ratio: higher is better)`,
     value: f3(frozenOurs[key]),
     unit: '',
-    baseline: { name: 'index before issue 15 (no related or value words, no re-ranking)', value: f3(frozenBefore[key]) },
+    baseline: {
+      name: 'index before issue 15 (no related or value words, no re-ranking)',
+      value: f3(frozenBefore[key]),
+    },
     ratio: frozenOurs[key] / frozenBefore[key],
     goal,
     met: bound === undefined ? undefined : frozenOurs[key] >= bound,
