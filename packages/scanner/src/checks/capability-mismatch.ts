@@ -90,8 +90,16 @@ const HIGH_RISK = new Set([
 const INSTRUCTION_RE =
   /\b(?:always|must|required|put|fill|include|paste|provide|pass|add|copy|insert|append|give|list)\b/;
 
+const NOT_KEY_RE = /[^a-z0-9]/g;
+
+/** The name in lower case without separators; most names have none, and skip the replace. */
 function key(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const lower = name.toLowerCase();
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) return lower.replace(NOT_KEY_RE, '');
+  }
+  return lower;
 }
 
 /**

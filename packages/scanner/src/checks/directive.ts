@@ -115,20 +115,25 @@ function any(found: ReadonlySet<string>, words: readonly string[]): boolean {
 }
 
 type Gate = (found: ReadonlySet<string>) => boolean;
+// The word lists of the gates, built once rather than as array literals on every call.
+const OVERRIDE_VERBS = ['ignore', 'disregard', 'forget', 'override', 'bypass', 'drop'];
+const ROLE_WORDS = ['system', 'admin', 'developer', 'im_start', '[inst]', 'not'];
+const OBEY_WORDS = ['obey', 'follow', 'orders'];
+const TELL_WORDS = ['mention', 'reveal', 'disclose', 'report', 'say', 'explain', 'show'];
 const OVERRIDE_GATES: readonly Gate[] = [
-  (f) => any(f, ['ignore', 'disregard', 'forget', 'override', 'bypass', 'drop']),
+  (f) => any(f, OVERRIDE_VERBS),
   (f) => f.has('forget'),
   (f) => f.has(':') && (f.has('instruction') || f.has('orders')),
   (f) => f.has('you') || f.has('mode'),
-  (f) => any(f, ['system', 'admin', 'developer', 'im_start', '[inst]', 'not']), // "note to the assistant:"
+  (f) => any(f, ROLE_WORDS), // "note to the assistant:"
   (f) => f.has('system') || f.has('instruction'),
-  (f) => any(f, ['obey', 'follow', 'orders']) && (f.has('only') || f.has('exclusively')),
+  (f) => any(f, OBEY_WORDS) && (f.has('only') || f.has('exclusively')),
   (f) => f.has('http'),
 ];
 const CONCEALMENT_GATES: readonly Gate[] = [
   (f) => f.has('user') && any(f, NEGATION),
   (f) => f.has('without') && f.has('user'),
-  (f) => any(f, NEGATION) && any(f, ['mention', 'reveal', 'disclose', 'report', 'say', 'explain', 'show']),
+  (f) => any(f, NEGATION) && any(f, TELL_WORDS),
   (f) => f.has('from') && f.has('user'),
   (f) => f.has('user'),
   (f) => f.has('user'),
