@@ -38,7 +38,8 @@ function lineAndColumn(text: string, offset: number): string {
  * Parses JSON with comments and trailing commas into an object; a `CONFIG_INVALID` error naming the file, the first
  * problem and where it is otherwise.
  */
-export function parseClientConfig(path: string, text: string): Record<string, unknown> {
+export function parseClientConfig(path: string, file: string): Record<string, unknown> {
+  const text = withoutBom(file);
   const errors: ParseError[] = [];
   const value = parse(text, errors, PARSE_OPTIONS) as unknown;
   const first = errors[0];
@@ -59,9 +60,14 @@ export function parseClientConfig(path: string, text: string): Record<string, un
   return value as Record<string, unknown>;
 }
 
+/** The text without a leading byte-order mark, which Windows editors such as Notepad write and the parser refuses. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Reads a client's config file: `undefined` when it does not exist. */
 export function readClientFile(path: string): ClientFile | undefined {
-  const text = readTextFile(path);
+  const text = readTextFile(path, "run as the user whose client's file this is");
   return text === undefined ? undefined : { path, text, value: parseClientConfig(path, text) };
 }
 
@@ -100,7 +106,9 @@ export function editClientFile(
   change: { key: string; name: string; entry: unknown },
   expected: Record<string, unknown>,
 ): string {
-  const { text, path } = file;
+  const { path } = file;
+  const text = withoutBom(file.text);
+  const bom = file.text.slice(0, file.text.length - text.length); // kept as the file had it
   const { key, name, entry } = change;
   const current = file.value[key];
   const isObject = typeof current === 'object' && current !== null && !Array.isArray(current);
@@ -125,7 +133,7 @@ export function editClientFile(
   const edited = applyEdits(text, modify(text, target, value, { formattingOptions: formattingOf(text) }));
   const errors: ParseError[] = [];
   const result = parse(edited, errors, PARSE_OPTIONS) as unknown;
-  if (errors.length === 0 && jsonEqual(result, expected)) return edited;
+  if (errors.length === 0 && jsonEqual(result, expected)) return bom + edited;
   // The in-place edit went wrong (a file jsonc-parser's editor cannot handle, such as duplicate keys). Without
   // comments nothing is lost by writing the value out whole; with them, refuse rather than drop them.
   if (!hasComment(text)) return `${JSON.stringify(expected, null, 2)}\n`;

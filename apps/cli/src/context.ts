@@ -38,16 +38,17 @@ export function configPathOf(flags: { config?: string | undefined }, env: Io['en
 }
 
 /** Reads a text file: `undefined` when it does not exist; a `PERMISSION_DENIED` or `FAILED` error otherwise. */
-export function readTextFile(path: string): string | undefined {
+export function readTextFile(
+  path: string,
+  hint = 'run as the user who owns it, or pass another file with -c',
+): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new CliError('PERMISSION_DENIED', `cannot read ${path}: permission denied`, {
-        hint: 'run as the user who owns it, or pass another file with -c',
-      });
+      throw new CliError('PERMISSION_DENIED', `cannot read ${path}: permission denied`, { hint });
     }
     throw new CliError('FAILED', `cannot read ${path}: ${(error as Error).message}`);
   }

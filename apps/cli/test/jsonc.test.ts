@@ -122,11 +122,11 @@ describe('mcpproxy config import of JSONC client files', () => {
     });
   });
 
-  it('reads a Claude Desktop file with comments in a dry run', async () => {
+  it('reads a Claude Desktop file with comments, saved by Notepad (byte-order mark, CRLF), in a dry run', async () => {
     const file = join(dir.path, 'claude_desktop_config.json');
     writeFileSync(
       file,
-      '{\n  "mcpServers": {\n    // notes for me\n    "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory",], },\n  },\n}\n',
+      '\uFEFF{\r\n  "mcpServers": {\r\n    // notes for me\r\n    "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory",], },\r\n  },\r\n}\r\n',
     );
     const out = await mcpproxy(['config', 'import', file, '--dry-run']);
     expect(out.code).toBe(0);
@@ -202,6 +202,22 @@ describe('mcpproxy connect into JSONC client files', () => {
     const again = await mcpproxy(['connect', 'cursor', '-o', 'json'], { env });
     expect(json(again.stdout)).toMatchObject({ change: 'unchanged' });
     expect(readFileSync(file, 'utf8')).toBe(written);
+  });
+
+  it('keeps the byte-order mark and CRLF line ends of a Claude Desktop file saved by Notepad', async () => {
+    const file = join(dir.path, 'win', 'claude_desktop_config.json');
+    mkdirSync(join(dir.path, 'win'), { recursive: true });
+    const text = '\uFEFF{\r\n  // mine\r\n  "mcpServers": {\r\n    "memory": { "command": "npx" },\r\n  },\r\n}\r\n';
+    writeFileSync(file, text);
+    const add = await mcpproxy(['connect', 'claude-desktop', '--config-file', file], {
+      env: { MCPPROXY_URL: server.url },
+    });
+    expect(add.code).toBe(0);
+    const written = readFileSync(file, 'utf8');
+    expect(written.charCodeAt(0)).toBe(0xfeff);
+    expect(written.replace(/\r\n/g, '')).not.toContain('\n'); // every line end is still CRLF
+    expect(written).toContain('// mine');
+    expect(parsed(written.slice(1)).mcpServers?.mcpproxy).toMatchObject({ command: 'npx' });
   });
 
   it('refuses to replace a non-object "servers" that holds comments, names the file, and writes nothing', async () => {
