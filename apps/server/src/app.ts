@@ -18,11 +18,10 @@ import type { Caller, ManagementService } from '@mcpproxy/management';
 import type { StateView } from '@mcpproxy/stateview';
 import type { Broadcaster } from '@mcpproxy/ws-broadcast';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { failingCalls, restSurface } from './activity.js';
 import { mountActivityRoutes } from './activity-routes.js';
-import { drainUnreadBody } from './body.js';
+import { bodySizeLimit, drainUnreadBody, setResponseHeader } from './body.js';
 import type { PromptPins } from './mcp/prompt-pins.js';
 import type { Metrics } from './metrics.js';
 import { ApiError, createErrorHandler, sendProblem, toProblem } from './problems.js';
@@ -236,26 +235,14 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     return next();
   });
 
-  const tooLarge = (c: Context<AppEnv>) => {
-    // The rest of the body is not read: the client learns that this connection ends here.
-    c.header('connection', 'close');
-    return sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
-  };
-  const limit = bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge });
-  // GET and HEAD carry no body. A body of declared length that came through the Node adapter is judged by its
-  // Content-Length alone, as `bodyLimit` judges it (the adapter's request always has a body stream), without reading
-  // `req.body`: that makes the adapter build a full web `Request` around the socket (a stream, an AbortSignal), which
-  // costs more than the rest of a cached read, and a route that reads the body (an MCP POST) reads it straight from
-  // the socket instead. A chunked body, or a request made without the adapter (`app.request()`), is `bodyLimit`'s.
-  app.use('*', async (c, next) => {
-    const method = c.req.method;
-    if (method === 'GET' || method === 'HEAD') return next();
-    const length = c.req.header('content-length');
-    if (length !== undefined && fromNodeAdapter(c) && c.req.header('transfer-encoding') === undefined) {
-      return Number.parseInt(length || '0', 10) > maxBodyBytes ? tooLarge(c) : next();
-    }
-    return limit(c, next);
-  });
+  app.use(
+    '*',
+    bodySizeLimit(maxBodyBytes, (c) => {
+      // The rest of the body is not read: the client learns that this connection ends here.
+      c.header('connection', 'close');
+      return sendProblem(c, 'PAYLOAD_TOO_LARGE', `the request body is over ${maxBodyBytes} bytes`);
+    }),
+  );
 
   app.use('*', async (c, next) => {
     if (isProtected(c.req.path) && !security.keyAllowed(c.req.raw.headers, c.req.url)) {
@@ -482,26 +469,6 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
 
   app.route('/api/v1', api);
   return app;
-}
-
-/** Whether the request came through `@hono/node-server` (which passes the Node request as `env.incoming`). */
-function fromNodeAdapter(c: Context): boolean {
-  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
-}
-
-/**
- * Sets a header on the finished response in place. `c.header()` after the handler would copy the response first,
- * turning the Node adapter's lightweight response (a string body written in one go) into a full web `Response` with
- * a body stream; only a response whose headers are immutable (one passed through from `fetch`) is copied.
- */
-function setResponseHeader(c: Context, name: string, value: string): void {
-  const headers = c.res.headers;
-  if (headers.get(name) === value) return;
-  try {
-    headers.set(name, value);
-  } catch {
-    c.header(name, value);
-  }
 }
 
 function isObservabilityChild(key: FeatureKey): boolean {

@@ -1,5 +1,6 @@
 import { formatPath } from '@mcpproxy/contracts';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './problems.js';
 
 // Request bodies at the edge: what a JSON route accepts (media type, syntax, shape bounds), and what happens to a
@@ -101,6 +102,50 @@ function unsupported(c: Context): ApiError {
   return new ApiError('BAD_REQUEST', 'the body must be JSON: send it with Content-Type: application/json', {
     status: 415,
   });
+}
+
+/**
+ * The request body limit: `onTooLarge` answers a body over `maxBytes`. GET and HEAD carry no body. A body of declared
+ * length that came through the Node adapter is judged by its Content-Length alone, as hono's `bodyLimit` judges it
+ * (the adapter's request always has a body stream), without reading `req.body`: that makes the adapter build a full
+ * web `Request` around the socket (a stream, an AbortSignal), which costs more than the rest of a cached read, and a
+ * route that reads the body (an MCP POST) reads it straight from the socket instead (issue 15). A chunked body, or a
+ * request made without the adapter (`app.request()`), is `bodyLimit`'s.
+ */
+export function bodySizeLimit(
+  maxBytes: number,
+  onTooLarge: (c: Context) => Response | Promise<Response>,
+): MiddlewareHandler {
+  const limit = bodyLimit({ maxSize: maxBytes, onError: onTooLarge });
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined && fromNodeAdapter(c) && c.req.header('transfer-encoding') === undefined) {
+      return Number.parseInt(length || '0', 10) > maxBytes ? onTooLarge(c) : next();
+    }
+    return limit(c, next);
+  };
+}
+
+/** Whether the request came through `@hono/node-server` (which passes the Node request as `env.incoming`). */
+function fromNodeAdapter(c: Context): boolean {
+  return (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+}
+
+/**
+ * Sets a header on the finished response in place. `c.header()` after the handler would copy the response first,
+ * turning the Node adapter's lightweight response (a string body written in one go) into a full web `Response` with
+ * a body stream; only a response whose headers are immutable (one passed through from `fetch`) is copied.
+ */
+export function setResponseHeader(c: Context, name: string, value: string): void {
+  const headers = c.res.headers;
+  if (headers.get(name) === value) return;
+  try {
+    headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 /**
