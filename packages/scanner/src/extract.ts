@@ -103,7 +103,10 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
   const params: ParamView[] = [];
   const input = root.inputSchema;
   if (isRecord(input) && isRecord(input.properties)) {
-    const required = new Set(Array.isArray(input.required) ? input.required.filter((r) => typeof r === 'string') : []);
+    // Built only when there is a list: most tools' parameters are read without one.
+    const required = Array.isArray(input.required)
+      ? new Set(input.required.filter((r) => typeof r === 'string'))
+      : undefined;
     let count = 0;
     for (const [key, prop] of Object.entries(input.properties)) {
       if (++count > 1000) {
@@ -112,16 +115,20 @@ export function extractTool(tool: unknown, limits: ScanLimits = {}): ToolView {
       }
       const p = isRecord(prop) ? prop : {};
       const rawType = Array.isArray(p.type) ? p.type.find((t) => typeof t === 'string' && t !== 'null') : p.type;
-      const anyOf = Array.isArray(p.anyOf) ? p.anyOf.filter(isRecord) : [];
+      // `anyOf` is read only when `type` says nothing.
       const type =
-        typeof rawType === 'string' ? rawType : anyOf.some((s) => s.type === 'string') ? 'string' : undefined;
+        typeof rawType === 'string'
+          ? rawType
+          : Array.isArray(p.anyOf) && p.anyOf.some((s) => isRecord(s) && s.type === 'string')
+            ? 'string'
+            : undefined;
       params.push({
         name: key,
         path: `inputSchema.properties.${safeKey(key)}`,
         type,
         constrained: 'enum' in p || 'const' in p || 'format' in p || 'pattern' in p,
         description: typeof p.description === 'string' ? p.description : '',
-        required: required.has(key),
+        required: required?.has(key) ?? false,
       });
     }
   }
