@@ -21,7 +21,7 @@ import {
   MAX_STATS_WINDOW_MS,
 } from './schema.js';
 import { type Filters, figuresOf, figuresQuery, INSERT_SQL, type Key, Store } from './store.js';
-import { Writer } from './writer.js';
+import { WRITER_PRAGMAS, Writer } from './writer.js';
 
 /** Counters of the recording path, for `/metrics`. */
 export interface ActivityMetrics {
@@ -154,7 +154,7 @@ export function createActivityLog(options: ActivityLogOptions): ActivityLog {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const writer = new Writer({ path, insertSql: INSERT_SQL });
+  const writer = new Writer({ path, insertSql: INSERT_SQL, pragmas: [...WRITER_PRAGMAS] });
   let inFlight = 0;
   /** Resolvers waiting for the next answer from the writer thread (flush waits on these). */
   let waiters: Array<() => void> = [];

@@ -58,6 +58,11 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX activity_status_time ON activity(status, time);
    CREATE INDEX activity_session_time ON activity(session, time);
    CREATE INDEX activity_client_time ON activity(client_name, time);`,
+  // 4: FTS5 merges segments once 8 of a level exist instead of 4: each batch writes a small segment, and merging
+  // every 4 rewrote each indexed word about log4(rows / batch) times; every 8 cuts the writer thread's CPU per
+  // record (see the README's benchmarks) for at most twice the segments a `q` read walks per level. A setting
+  // stored in the FTS table, so existing databases get it too.
+  `INSERT INTO activity_fts(activity_fts, rank) VALUES ('automerge', 8);`,
 ];
 
 /** The version this code writes. */

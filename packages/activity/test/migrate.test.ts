@@ -1,9 +1,10 @@
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
 import { createActivityLog, migrate, SCHEMA_VERSION, schemaVersion } from '../src/index.js';
 import { type Filters, selectOf } from '../src/store.js';
-import { openLog, tempDir } from './helpers.js';
+import { call, openLog, tempDir } from './helpers.js';
 
 describe('schema migrations', () => {
   it('creates a new database at the latest version, in WAL mode', async () => {
@@ -88,6 +89,46 @@ describe('schema migrations', () => {
     ]);
     expect(again.prepare('PRAGMA integrity_check').raw(true).get()).toEqual(['ok']);
     again.close();
+  });
+
+  it('migrates a version-3 database to FTS automerge 8: old rows stay searchable, new rows join them', async () => {
+    using tmp = tempDir();
+    const db = new Database(join(tmp.dir, 'activity.db'));
+    migrate(db, 3);
+    const automerge = (d: InstanceType<typeof Database>) =>
+      d.prepare("SELECT v FROM activity_fts_config WHERE k = 'automerge'").raw(true).get() as unknown[] | undefined;
+    expect(automerge(db)).toBeUndefined(); // FTS5's default, 4
+    const insert = db.prepare(
+      "INSERT INTO activity (time, kind, server, tool, status, arguments, truncated) VALUES (?, 'tool_call', 'old', 'grep', 'ok', ?, 0)",
+    );
+    for (let i = 1; i <= 40; i++) insert.run([i, `{"pattern":"needle ${i % 2 === 0 ? 'even' : 'odd'}"}`]);
+    db.close();
+
+    const { log } = openLog(tmp.dir, { retention: 3650 * 86_400_000, clock: undefined, batchSize: 3 });
+    for (let i = 0; i < 30; i++) log.record(call({ server: 'new', arguments: { pattern: `needle ${i}` } }));
+    await log.flush();
+    expect(log.list({ q: 'needle even', limit: 1000 }).records).toHaveLength(20);
+    expect(log.list({ q: 'needle', limit: 1000 }).records).toHaveLength(70);
+    expect(log.list({ q: 'needle 7', limit: 1000 }).records.map((r) => r.server)).toEqual(['new']);
+    await log.close();
+
+    const again = new Database(join(tmp.dir, 'activity.db'));
+    expect(schemaVersion(again)).toBe(SCHEMA_VERSION);
+    expect(automerge(again)).toEqual([8]);
+    again.prepare("INSERT INTO activity_fts(activity_fts, rank) VALUES ('integrity-check', 0)").run([]); // throws if not
+    again.close();
+  });
+
+  it('checkpoints the WAL every 4,000 pages, not every 1,000, and empties it on close', async () => {
+    using tmp = tempDir();
+    const { log } = openLog(tmp.dir, { clock: undefined, batchSize: 500 });
+    const wal = join(tmp.dir, 'activity.db-wal');
+    // About 2,000 pages of new rows: with SQLite's default the WAL would restart from its start near 1,000.
+    for (let i = 0; i < 2000; i++) log.record(call({ result: `${i} ${'x'.repeat(3000)}` }));
+    await log.flush();
+    expect(statSync(wal).size).toBeGreaterThan(1500 * 4096);
+    await log.close();
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
   });
 
   it('reads every filter shape through an index in (time, id) order, never a scan or a sort', async () => {
