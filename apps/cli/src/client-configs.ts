@@ -68,7 +68,7 @@ const strings = (value: unknown): Record<string, string> | undefined => {
  * The servers of a VS Code user settings.json (`"mcp": {"servers": {…}}`, where VS Code kept them before mcp.json
  * and still reads them), or `undefined`.
  */
-function settingsServers(config: Record<string, unknown>): Record<string, unknown> | undefined {
+export function settingsServers(config: Record<string, unknown>): Record<string, unknown> | undefined {
   const mcp = config.mcp;
   if (typeof mcp !== 'object' || mcp === null || Array.isArray(mcp)) return undefined;
   const servers = (mcp as Record<string, unknown>).servers;

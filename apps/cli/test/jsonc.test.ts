@@ -220,6 +220,17 @@ describe('mcpproxy connect into JSONC client files', () => {
     expect(parsed(written.slice(1)).mcpServers?.mcpproxy).toMatchObject({ command: 'npx' });
   });
 
+  it('refuses to write into a VS Code settings.json, which keeps its servers under "mcp.servers"', async () => {
+    const file = join(dir.path, 'settings-only', 'settings.json');
+    mkdirSync(join(dir.path, 'settings-only'), { recursive: true });
+    const text = '{\n  // mine\n  "mcp": { "servers": { "time": { "command": "uvx" } } },\n}\n';
+    writeFileSync(file, text);
+    const out = await mcpproxy(['connect', 'vscode', '--config-file', file], { env: { MCPPROXY_URL: server.url } });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`${file} is a VS Code settings.json`);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
   it('refuses to replace a non-object "servers" that holds comments, names the file, and writes nothing', async () => {
     const file = join(dir.path, 'odd', 'mcp.json');
     mkdirSync(join(dir.path, 'odd'), { recursive: true });

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { jsonEqual } from '@mcpproxy/contracts';
 import { CliError } from '../cli-error.js';
-import { type ClientKind, defaultConfigPath, mcpproxyEntry, serversKey } from '../client-configs.js';
+import { type ClientKind, defaultConfigPath, mcpproxyEntry, serversKey, settingsServers } from '../client-configs.js';
 import { editClientFile, readClientFile } from '../client-file.js';
 import { action, Command, examples, withTarget } from '../context.js';
 
@@ -55,6 +55,16 @@ export function connectCommand(): Command {
       const before = file?.value;
       const config: Record<string, unknown> = structuredClone(before ?? {});
       const key = serversKey(client);
+      if (client === 'vscode' && before && before.servers === undefined && settingsServers(before)) {
+        // Its servers sit under "mcp.servers"; a top-level "servers" there would be an unknown setting, not a server.
+        throw new CliError(
+          'USAGE',
+          `${path} is a VS Code settings.json (servers under "mcp.servers"), not an mcp.json`,
+          {
+            hint: 'give --config-file an mcp.json: .vscode/mcp.json in a project, or leave it out for the user one',
+          },
+        );
+      }
       const existing = config[key];
       const servers: Record<string, unknown> =
         typeof existing === 'object' && existing !== null && !Array.isArray(existing)
