@@ -1,10 +1,11 @@
 // Writer-thread CPU per recorded call at steady, realistic rates, beside a same-run baseline with the settings this
-// package had before (FTS automerge 4, SQLite's default 1,000-page WAL checkpoint). The thread's own CPU comes from
+// package had before (one batch of 100 a transaction, FTS automerge 4, SQLite's default 1,000-page WAL checkpoint). The thread's own CPU comes from
 // /proc/self/task/<tid>/schedstat (ns on CPU), so the main thread and other processes on the machine do not count.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { type ActivityLog, createActivityLog, type ToolCallEntry } from '../src/index.js';
+import { TX_BATCHES } from '../src/log.js';
 import { WRITER_PRAGMAS } from '../src/writer.js';
 
 /** A small tool call: ~100 B of arguments, ~200 B of result, a few servers, tools and sessions. */
@@ -36,14 +37,17 @@ export const canMeasureThreads = (): boolean => {
 };
 
 /** Opens a log and returns it with the ids of the threads it started (the writer thread). */
-function openMeasured(dir: string, baseline: boolean): { log: ActivityLog; tids: string[] } {
+function openMeasured(dir: string, baseline: boolean, flushInterval?: number): { log: ActivityLog; tids: string[] } {
   const before = tasks();
   const saved = baseline ? WRITER_PRAGMAS.splice(0) : [];
+  const txMax = TX_BATCHES.max;
+  if (baseline) TX_BATCHES.max = 1;
   let log: ActivityLog;
   try {
-    log = createActivityLog({ dir, retention: 3650 * 86_400_000 });
+    log = createActivityLog({ dir, retention: 3650 * 86_400_000, ...(flushInterval ? { flushInterval } : {}) });
   } finally {
     WRITER_PRAGMAS.push(...saved);
+    TX_BATCHES.max = txMax;
   }
   const tids = [...tasks()].filter((t) => !before.has(t));
   if (baseline) {
@@ -61,9 +65,9 @@ function openMeasured(dir: string, baseline: boolean): { log: ActivityLog; tids:
  */
 export async function writerCpu(
   dir: string,
-  opts: { baseline: boolean; rate: number; seconds: number; prefill: number },
+  opts: { baseline: boolean; rate: number; seconds: number; prefill: number; flushInterval?: number },
 ): Promise<{ nsPerRecord: number; records: number; dropped: number }> {
-  const { log, tids } = openMeasured(dir, opts.baseline);
+  const { log, tids } = openMeasured(dir, opts.baseline, opts.flushInterval);
   const T0 = Date.now() - opts.prefill * 20;
   for (let i = 0; i < opts.prefill; i++) {
     log.record({ ...smallCall(i), time: T0 + i * 20 });

@@ -22,7 +22,7 @@ export const WRITER_PRAGMAS: string[] = ['PRAGMA wal_autocheckpoint = 4000'];
 
 /** One request to the writer thread. */
 export type WriterRequest =
-  | { id: number; t: 'insert'; rows: unknown[][] }
+  | { id: number; t: 'insert'; rows: unknown[][]; commit: boolean }
   | { id: number; t: 'pruneAge'; before: number; batch: number }
   | { id: number; t: 'pruneOldest'; batch: number }
   | { id: number; t: 'analyze' }
@@ -60,9 +60,32 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   db.exec('PRAGMA synchronous = NORMAL');
   for (const p of data.pragmas) db.exec(p);
   const insert = db.prepare(data.insertSql);
-  const insertAll = db.transaction((rows) => {
-    for (const r of rows) insert.run(r);
-  });
+  // The transaction batches go into: each is answered when it commits (or fails with it), in order.
+  let open = false;
+  let held: Array<{ id: number; n: number }> = [];
+  const settle = (error: string | undefined): void => {
+    const h = held;
+    held = [];
+    for (const b of h)
+      port.postMessage(error === undefined ? { id: b.id, ok: true, n: b.n } : { id: b.id, ok: false, error });
+  };
+  const commit = (): void => {
+    if (open) {
+      open = false;
+      try {
+        db.exec('COMMIT');
+      } catch (e) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
+        }
+        settle(e instanceof Error ? e.message : String(e));
+        return;
+      }
+    }
+    settle(undefined);
+  };
   const pruneAge = db.prepare(
     'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
   );
@@ -70,6 +93,32 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   // Heavy reads (stats) run here too, off the caller's thread; their SQL comes from a fixed set of shapes.
   const reads = new Map<string, Stmt>();
   port.on('message', (m) => {
+    if (m.t === 'insert') {
+      try {
+        if (!open) {
+          db.exec('BEGIN');
+          open = true;
+        }
+        for (const r of m.rows) insert.run(r);
+        held.push({ id: m.id, n: m.rows.length });
+      } catch (e) {
+        held.push({ id: m.id, n: 0 });
+        if (open) {
+          open = false;
+          try {
+            db.exec('ROLLBACK');
+          } catch {
+            // already rolled back by SQLite
+          }
+        }
+        settle(e instanceof Error ? e.message : String(e));
+        return;
+      }
+      if (m.commit) commit();
+      return;
+    }
+    // Anything else sees (and ends) the open transaction first, so reads and retention work on committed rows.
+    commit();
     try {
       let n = 0;
       if (m.t === 'read') {
@@ -81,10 +130,7 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
         port.postMessage({ id: m.id, ok: true, n: 0, rows: st.all(m.params) });
         return;
       }
-      if (m.t === 'insert') {
-        insertAll(m.rows);
-        n = m.rows.length;
-      } else if (m.t === 'pruneAge') {
+      if (m.t === 'pruneAge') {
         n = pruneAge.run([m.before, m.batch]).changes;
       } else if (m.t === 'pruneOldest') {
         n = pruneOldest.run([m.batch]).changes;

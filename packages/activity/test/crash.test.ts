@@ -27,7 +27,7 @@ beforeAll(async () => {
 const RUNS = 40;
 const BATCH = 50;
 /** Batches the writer thread may hold (log.ts MAX_IN_FLIGHT): committed there before the main thread hears. */
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 8;
 
 /** Starts a recorder, SIGKILLs it once it has acknowledged `acks` batches, and returns the last acknowledged count. */
 function recordThenKill(dir: string, run: number, acks: number): Promise<number> {
