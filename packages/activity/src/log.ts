@@ -59,9 +59,9 @@ export interface ActivityLogOptions {
   /** Records held in memory before the oldest are dropped. @default 10000 */
   queueSize?: number | undefined;
   /**
-   * Records masked and handed to the writer thread at a time, one batch per event-loop turn (a full batch goes on
-   * the next turn), so a turn stays short. A transaction takes up to 5 batches: it commits when `flushInterval`
-   * has passed since its first record, or when its fifth batch arrives. @default 100
+   * Records masked and handed to the writer thread at a time; a full batch goes on the next turn, never inside the
+   * caller's call. A transaction takes up to 5 batches: it commits when `flushInterval` has passed since its first
+   * record, or when its fifth batch arrives. @default 100
    */
   batchSize?: number | undefined;
   /** Longest a record waits before its transaction commits (ms). @default 200 */

@@ -51,7 +51,6 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   type Db = {
     exec(sql: string): void;
     prepare(sql: string): Stmt;
-    transaction(fn: (rows: unknown[][]) => void): (rows: unknown[][]) => void;
     close(): void;
   };
   const Database = req(data.libsqlPath) as new (path: string) => Db;
