@@ -30,6 +30,11 @@ export interface Session {
   metrics: Signal<Record<string, number> | null>;
   /** Times this page's copy was replaced because the server dropped events for it (it was too slow). */
   resyncs: Signal<number>;
+  /**
+   * The `seq` of the last `tool_quarantine_changed` event (a tool held by the scanner or the pins, or approved):
+   * views showing tools re-read them when it moves, even when no server row changed.
+   */
+  toolChange: Signal<number>;
   /** A clock that ticks each second, for countdowns. */
   now: Signal<number>;
   close(): void;
@@ -58,10 +63,12 @@ export function openSession({ url, key, frame = (fn) => requestAnimationFrame(fn
   const metrics = signal<Record<string, number> | null>(null);
   const resyncs = signal(0);
   const now = signal(Date.now());
+  const toolChange = signal(0);
 
   let pendingFrame = false;
   let pendingEvents: BusEvent[] = [];
   let thisSecond = 0;
+  let lastToolChange = 0;
   const flush = () => {
     pendingFrame = false;
     batch(() => {
@@ -71,6 +78,7 @@ export function openSession({ url, key, frame = (fn) => requestAnimationFrame(fn
         events.value = merged.length > LOG_LIMIT ? merged.slice(merged.length - LOG_LIMIT) : merged;
         pendingEvents = [];
       }
+      toolChange.value = lastToolChange;
     });
   };
   const schedule = () => {
@@ -86,6 +94,7 @@ export function openSession({ url, key, frame = (fn) => requestAnimationFrame(fn
     live.onEvent((event) => {
       pendingEvents.push(event);
       thisSecond++;
+      if (event.type === 'tool_quarantine_changed') lastToolChange = event.seq;
       if (event.type === 'system_metrics') metrics.value = event.data as unknown as Record<string, number>;
       schedule();
     }),
@@ -112,6 +121,7 @@ export function openSession({ url, key, frame = (fn) => requestAnimationFrame(fn
     rate,
     metrics,
     resyncs,
+    toolChange,
     now,
     close() {
       clearInterval(tick);

@@ -170,7 +170,7 @@ describe('the other views', () => {
     await page.click('nav a:has-text("Quarantine")');
     await page.waitForSelector('li.review[data-tool="rug:echo"]');
     const review = page.locator('li.review[data-tool="rug:echo"]');
-    expect(await review.locator('.badge').textContent()).toBe('changed');
+    expect(await review.locator('h4 .badge').first().textContent()).toBe('changed');
     // Before and after: the approved description removed, the new one added, the unchanged schema as context.
     expect(await review.locator('.diff-removed').allTextContents()).toEqual([
       '- description: Echoes the message back\n',

@@ -1,9 +1,10 @@
 import type { Diagnostic, ServerHealth, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
+import { Findings, scanOutcome, TierBadge } from '../findings.js';
 import { ago, countdown, refusal } from '../format.js';
 import type { Session } from '../store.js';
-import { JsonBlock, ScrollBlock, StateBadge, ViewHeader } from '../ui.js';
+import { announce, JsonBlock, NoticeBar, ScrollBlock, StateBadge, ViewHeader } from '../ui.js';
 
 interface Loaded {
   config: Record<string, unknown>;
@@ -21,6 +22,9 @@ export function DetailView({ session, name }: { session: Session; name: string }
   const error = useSignal<string | null>(null);
   const row = session.servers.value.find((s) => s.name === name);
   const now = session.now.value;
+  // Bumped by "Scan again"; `toolChange` moves when a tool is held (by a scan) or approved anywhere.
+  const scanned = useSignal(0);
+  const toolChange = session.toolChange.value;
 
   useEffect(() => {
     const controller = new AbortController();
@@ -52,8 +56,17 @@ export function DetailView({ session, name }: { session: Session; name: string }
       clearTimeout(timer);
       controller.abort();
     };
-    // The row object changes exactly when the server did: re-read then.
-  }, [name, row]);
+    // The row object changes exactly when the server did: re-read then, and after a scan or an approval.
+  }, [name, row, scanned.value, toolChange]);
+
+  const scan = async () => {
+    try {
+      announce(true, scanOutcome(name, await session.api.scanServer(name)));
+      scanned.value++;
+    } catch (e) {
+      announce(false, `Scan ${name}: ${refusal(e)}`);
+    }
+  };
 
   const events = session.events.value
     .filter((e) => e.server === name)
@@ -65,6 +78,7 @@ export function DetailView({ session, name }: { session: Session; name: string }
       <ViewHeader title={`Server ${name}`}>
         <a href="#/servers">Back to servers</a>
       </ViewHeader>
+      <NoticeBar />
       {error.value ? (
         <p role="alert" class="notice error">
           {error.value}
@@ -124,11 +138,23 @@ export function DetailView({ session, name }: { session: Session; name: string }
           <h3>Config (secrets masked)</h3>
           <JsonBlock value={d.config} label={`Config of ${name}`} />
           <h3>Tools ({d.tools.length})</h3>
+          <button type="button" onClick={() => void scan()}>
+            Scan again
+          </button>
           <ul class="tool-list">
             {d.tools.map((t) => (
-              <li key={t.name}>
+              <li key={t.name} data-tool={t.name}>
                 <code>{t.name}</code> <span class={`badge badge-${t.approval}`}>{t.approval}</span>{' '}
-                <span class="hint">{t.description ?? ''}</span>
+                <TierBadge findings={t.findings} /> <span class="hint">{t.description ?? ''}</span>
+                {t.findings?.length ? (
+                  <details>
+                    <summary>
+                      {t.findings.length} scanner findings on {t.name}
+                      {t.overridden ? ' (approved by a person over them)' : ''}
+                    </summary>
+                    <Findings findings={t.findings} label={`Scanner findings on ${t.name}`} />
+                  </details>
+                ) : null}
               </li>
             ))}
           </ul>

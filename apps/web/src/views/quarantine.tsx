@@ -1,6 +1,7 @@
-import type { ServerSummary, ToolInfo } from '@mcpproxy/contracts';
+import type { SecurityFindingsResponse, ServerSummary, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
+import { Findings, TierBadge } from '../findings.js';
 import { type DiffLine, diffLines, refusal, stableJson } from '../format.js';
 import type { Session } from '../store.js';
 import { announce, NoticeBar, ScrollBlock, ViewHeader } from '../ui.js';
@@ -42,11 +43,28 @@ function Diff({ lines, label }: { lines: DiffLine[]; label: string }) {
 function ToolReview({ tool, onApprove }: { tool: ToolInfo; onApprove: () => void }) {
   const before: Definition | undefined = tool.approved_definition;
   const after = definitionText(tool);
+  const noteId = `scan-${tool.server}-${tool.name}`;
+  const findings = tool.findings ?? [];
   return (
     <li class="review" data-tool={`${tool.server}:${tool.name}`}>
       <h4>
-        <code>{tool.name}</code> <span class={`badge badge-${tool.approval}`}>{tool.approval}</span>
+        <code>{tool.name}</code> <span class={`badge badge-${tool.approval}`}>{tool.approval}</span>{' '}
+        <TierBadge findings={findings} />
       </h4>
+      {findings.length ? (
+        <div class="scan">
+          <p id={noteId}>
+            <strong>
+              The tool scanner {tool.verdict === 'block' ? 'holds' : 'marks'} this definition ({tool.verdict}):{' '}
+              {findings.length} findings.
+            </strong>{' '}
+            {tool.verdict === 'block'
+              ? 'Approving it overrides these findings: the tool becomes callable despite them.'
+              : 'Approving it accepts them.'}
+          </p>
+          <Findings findings={findings} label={`Scanner findings on ${tool.name}`} />
+        </div>
+      ) : null}
       {tool.approval === 'changed' ? (
         before ? (
           <Diff lines={diffLines(definitionText(before), after)} label={`Changes to ${tool.name} since approval`} />
@@ -65,9 +83,15 @@ function ToolReview({ tool, onApprove }: { tool: ToolInfo; onApprove: () => void
       ) : (
         <Diff lines={diffLines('', after).filter((l) => l.text !== '')} label={`Definition of new tool ${tool.name}`} />
       )}
-      <button type="button" onClick={onApprove} aria-label={`Approve ${tool.name} of ${tool.server}`}>
+      <button
+        type="button"
+        onClick={onApprove}
+        aria-label={`Approve ${tool.name} of ${tool.server}`}
+        aria-describedby={findings.length ? noteId : undefined}
+      >
         Approve {tool.name}
       </button>
+      {tool.verdict === 'block' ? <strong> (overrides the tool scanner)</strong> : null}
     </li>
   );
 }
@@ -75,6 +99,7 @@ function ToolReview({ tool, onApprove }: { tool: ToolInfo; onApprove: () => void
 /** Tools of servers with pending or changed tools, re-read when such a server's row changes. */
 function ServerReview({ session, server }: { session: Session; server: ServerSummary }) {
   const tools = useSignal<ToolInfo[] | null>(null);
+  const toolChange = session.toolChange.value;
   useEffect(() => {
     const controller = new AbortController();
     session.api.serverTools(server.name, { signal: controller.signal }).then(
@@ -84,7 +109,9 @@ function ServerReview({ session, server }: { session: Session; server: ServerSum
       () => {},
     );
     return () => controller.abort();
-  }, [server]);
+    // Re-read when the row changes, and on a scanner hold or an approval (which may leave the counts alone).
+  }, [server, toolChange]);
+  const held = tools.value?.filter((t) => t.verdict === 'block').length ?? 0;
   const approve = async (names?: string[]) => {
     try {
       const r = await session.api.approveTools(server.name, names);
@@ -101,6 +128,9 @@ function ServerReview({ session, server }: { session: Session; server: ServerSum
       <button type="button" onClick={() => void approve()}>
         Approve all tools of {server.name}
       </button>
+      {held ? (
+        <p class="scan">{held} of them held by the tool scanner: approving all overrides their findings.</p>
+      ) : null}
       {tools.value === null ? (
         <p>Loading…</p>
       ) : (
@@ -111,6 +141,50 @@ function ServerReview({ session, server }: { session: Session; server: ServerSum
         </ul>
       )}
     </article>
+  );
+}
+
+/** Every tool definition the scanner has findings on (`GET /security/findings`), re-read on tool changes. */
+function SecuritySummary({ session }: { session: Session }) {
+  const data = useSignal<SecurityFindingsResponse | null>(null);
+  const toolChange = session.toolChange.value;
+  useEffect(() => {
+    const controller = new AbortController();
+    session.api.securityFindings({ signal: controller.signal }).then(
+      (r) => {
+        data.value = r;
+      },
+      () => {},
+    );
+    return () => controller.abort();
+  }, [toolChange]);
+  const r = data.value;
+  if (!r) return null;
+  return (
+    <section aria-labelledby="security-title" class="security">
+      <h3 id="security-title">Tool scanner findings</h3>
+      <p>
+        {r.scanner
+          ? `${r.counts.block} blocking, ${r.counts.review} to review (block_on "${r.block_on}").`
+          : 'The tool scanner is off (security.scanner: false).'}
+      </p>
+      <ul class="plain">
+        {r.results.map((t) => (
+          <li key={`${t.server}:${t.tool}`} data-finding={`${t.server}:${t.tool}`}>
+            <details>
+              <summary>
+                <code>
+                  {t.server}:{t.tool}
+                </code>{' '}
+                {t.verdict}, {t.approval ?? 'unlisted'}
+                {t.overridden ? ', approved by a person over its findings' : ''} ({t.findings.length} findings)
+              </summary>
+              <Findings findings={t.findings} label={`Scanner findings on ${t.server}:${t.tool}`} />
+            </details>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -151,6 +225,7 @@ export function QuarantineView({ session }: { session: Session }) {
       {reviewing.map((s) => (
         <ServerReview key={s.name} session={session} server={s} />
       ))}
+      <SecuritySummary session={session} />
     </section>
   );
 }

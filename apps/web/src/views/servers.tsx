@@ -2,11 +2,10 @@
 // biome-ignore-all lint/a11y/useFocusableInteractive: rows and headers are table structure, not widgets; the links and buttons in them take focus
 import type { BulkResult, ServerSummary } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
-import { memo } from 'preact/compat';
 import { useMemo } from 'preact/hooks';
 import { countdown, filterServers, groupsOf, refusal, type SortKey, sortServers } from '../format.js';
 import type { Session } from '../store.js';
-import { announce, NoticeBar, StateBadge, ViewHeader } from '../ui.js';
+import { announce, memo, NoticeBar, StateBadge, ViewHeader } from '../ui.js';
 
 type Action = 'enable' | 'disable' | 'restart' | 'quarantine' | 'unquarantine';
 
