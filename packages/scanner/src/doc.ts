@@ -1,7 +1,7 @@
 // A tool's prose fields folded and joined into one text, so each pattern runs once per tool rather than once per
 // field: a regex call has a fixed cost, and a schema has dozens of short fields. Fields are joined by a newline,
 // which ends a sentence, so no sentence spans two fields.
-import { fold, foldPlainJoined } from './text.js';
+import { fold } from './text.js';
 import type { TextField, ToolView } from './types.js';
 
 /** The joined, folded prose of one tool, with a map from offsets back to fields. */
@@ -22,34 +22,19 @@ let rawCached = '';
 /** The prose doc of a view (fields of at least `min` characters), built once per view. */
 export function proseDoc(view: ToolView): ProseDoc {
   if (view === docView && docCached !== undefined) return docCached;
+  const parts: string[] = [];
+  const starts: number[] = [];
   const fields: TextField[] = [];
-  let joined = '';
+  let at = 0;
   for (const field of view.fields) {
     if (field.text.length < 8 || field.kind === 'name' || field.kind === 'param_name') continue; // prose only
-    joined = fields.length === 0 ? field.text : `${joined}\n${field.text}`;
+    const folded = fold(field.text); // white space, newlines included, is folded to single spaces
+    starts.push(at);
     fields.push(field);
+    parts.push(folded);
+    at += folded.length + 1;
   }
-  const starts: number[] = [];
-  // Most tools' prose is plain ASCII, which folds to its lower case: one test and one lower-casing for all of it.
-  let text = foldPlainJoined(joined, fields.length);
-  if (text !== undefined) {
-    let at = 0;
-    for (const field of fields) {
-      starts.push(at);
-      at += field.text.length + 1;
-    }
-  } else {
-    const parts: string[] = [];
-    let at = 0;
-    for (const field of fields) {
-      const folded = fold(field.text); // white space, newlines included, is folded to single spaces
-      starts.push(at);
-      parts.push(folded);
-      at += folded.length + 1;
-    }
-    text = parts.join('\n');
-  }
-  const doc = { text, starts, fields };
+  const doc = { text: parts.join('\n'), starts, fields };
   docView = view;
   docCached = doc;
   return doc;

@@ -111,23 +111,6 @@ const ASCII_RE = /^[\x20-\x7E\t\n\r]*$/;
 /** Anything but printable ASCII, two spaces, or "e.g"/"i.e" in any case: text that needs more than lower-casing. */
 const NEEDS_WORK_RE = /[^\x20-\x7E]| {2}|[eEiI]\.[gGeE]/;
 
-/** As NEEDS_WORK_RE, with newlines allowed: the separators of texts joined by newlines. */
-const JOINED_NEEDS_WORK_RE = /[^\x20-\x7E\n]| {2}|[eEiI]\.[gGeE]/;
-
-/**
- * `fold` of each of `count` texts joined by newlines, joined the same way, when every one of them is plain (printable
- * ASCII, single spaces, no "e.g."/"i.e.", no newline of its own) and so folds to its lower case: one test and one
- * lower-casing for the lot. `undefined` when any of them needs more; fold each one then.
- */
-export function foldPlainJoined(joined: string, count: number): string | undefined {
-  if (JOINED_NEEDS_WORK_RE.test(joined)) return undefined;
-  let newlines = 0;
-  for (let i = joined.indexOf('\n'); i !== -1; i = joined.indexOf('\n', i + 1)) {
-    if (++newlines >= count) return undefined; // a newline inside a text: fold makes it a space
-  }
-  return newlines === count - 1 ? joined.toLowerCase() : undefined;
-}
-
 /** `e.g.`/`i.e.` without their dots, so they do not end a sentence. */
 function foldExamples(s: string): string {
   return s.replace(/\be\.g\.?(?=[\s,:])/g, 'eg,').replace(/\bi\.e\.?(?=[\s,:])/g, 'ie,');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSafe } from '../src/index.js';
-import { deleet, fold, foldPlainJoined, isMention, quotedSpans } from '../src/text.js';
+import { deleet, fold, isMention, quotedSpans } from '../src/text.js';
 
 describe('text helpers', () => {
   it('folds case, full-width letters, look-alikes, invisible characters and white space', () => {
@@ -9,27 +9,6 @@ describe('text helpers', () => {
 
   it('keeps e.g. from ending a sentence', () => {
     expect(fold('Tools, e.g. grep.')).toBe('tools, eg, grep.');
-  });
-
-  it('folds plain texts joined by newlines as fold does each one, and declines any that needs more', () => {
-    const cases: string[][] = [
-      ['Read a file.', 'The path to read, relative to the root'],
-      ['Plain text', 'with  two spaces'],
-      ['Tools, e.g. grep', 'plain'],
-      ['Line one\nline two', 'plain'],
-      ['Caf\u00e9 menu', 'plain'],
-      ['IGNORE previous', 'tab\there'],
-      ['only one field'],
-      [],
-    ];
-    for (const parts of cases) {
-      const joined = foldPlainJoined(parts.join('\n'), parts.length);
-      if (joined !== undefined) expect(joined).toBe(parts.map(fold).join('\n'));
-    }
-    expect(foldPlainJoined('Read a file.\nThe PATH', 2)).toBe('read a file.\nthe path');
-    expect(foldPlainJoined('Line one\nline two\nplain', 2)).toBeUndefined(); // a newline inside a text
-    expect(foldPlainJoined('Tools, e.g. grep\nplain', 2)).toBeUndefined();
-    expect(foldPlainJoined('Caf\u00e9\nplain', 2)).toBeUndefined();
   });
 
   it('undoes light leetspeak inside words only', () => {
