@@ -59,32 +59,10 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   db.exec('PRAGMA synchronous = NORMAL');
   for (const p of data.pragmas) db.exec(p);
   const insert = db.prepare(data.insertSql);
-  // The transaction batches go into: each is answered when it commits (or fails with it), in order.
+  // The transaction batches go into: each is answered when it commits (or fails with it), in order. No named
+  // functions in this body: a bundler's keepNames helper (`__name`) would not exist in the eval'd thread.
   let open = false;
   let held: Array<{ id: number; n: number }> = [];
-  const settle = (error: string | undefined): void => {
-    const h = held;
-    held = [];
-    for (const b of h)
-      port.postMessage(error === undefined ? { id: b.id, ok: true, n: b.n } : { id: b.id, ok: false, error });
-  };
-  const commit = (): void => {
-    if (open) {
-      open = false;
-      try {
-        db.exec('COMMIT');
-      } catch (e) {
-        try {
-          db.exec('ROLLBACK');
-        } catch {
-          // already rolled back by SQLite
-        }
-        settle(e instanceof Error ? e.message : String(e));
-        return;
-      }
-    }
-    settle(undefined);
-  };
   const pruneAge = db.prepare(
     'DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE time < ? ORDER BY time LIMIT ?)',
   );
@@ -92,32 +70,46 @@ export function writerMain(req: (id: string) => unknown, data: WriterData, port:
   // Heavy reads (stats) run here too, off the caller's thread; their SQL comes from a fixed set of shapes.
   const reads = new Map<string, Stmt>();
   port.on('message', (m) => {
-    if (m.t === 'insert') {
+    // Inserts go into the open transaction (opening one if none); `commit`, or any other request, ends it first,
+    // so reads and retention see committed rows.
+    let failure: string | undefined;
+    let settle = false;
+    if (m.t === 'insert' || open) {
       try {
-        if (!open) {
-          db.exec('BEGIN');
-          open = true;
-        }
-        for (const r of m.rows) insert.run(r);
-        held.push({ id: m.id, n: m.rows.length });
-      } catch (e) {
-        held.push({ id: m.id, n: 0 });
-        if (open) {
-          open = false;
-          try {
-            db.exec('ROLLBACK');
-          } catch {
-            // already rolled back by SQLite
+        if (m.t === 'insert') {
+          held.push({ id: m.id, n: m.rows.length });
+          if (!open) {
+            db.exec('BEGIN');
+            open = true;
           }
+          for (const r of m.rows) insert.run(r);
         }
-        settle(e instanceof Error ? e.message : String(e));
-        return;
+        if (m.t !== 'insert' || m.commit) {
+          open = false;
+          db.exec('COMMIT');
+          settle = true;
+        }
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
+        settle = true;
+        open = false;
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // SQLite already rolled it back
+        }
       }
-      if (m.commit) commit();
-      return;
     }
-    // Anything else sees (and ends) the open transaction first, so reads and retention work on committed rows.
-    commit();
+    if (settle) {
+      const batches = held;
+      held = [];
+      for (const b of batches) {
+        port.postMessage(
+          failure === undefined ? { id: b.id, ok: true, n: b.n } : { id: b.id, ok: false, error: failure },
+        );
+      }
+    }
+    if (m.t === 'insert') return;
     try {
       let n = 0;
       if (m.t === 'read') {
