@@ -10,6 +10,9 @@ export function capText(text: string, max = EVIDENCE_MAX): string {
   return `${cut}… (${text.length - cut.length} more characters)`;
 }
 
+/** `1 finding`, `4 findings`. */
+export const findingsCount = (n: number): string => `${n} finding${n === 1 ? '' : 's'}`;
+
 /** `hard` when any finding is hard, `soft` when there are only soft ones, null without findings. */
 export function worstTier(findings: readonly ScanFinding[] | undefined): 'hard' | 'soft' | null {
   if (!findings?.length) return null;

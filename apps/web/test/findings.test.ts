@@ -1,6 +1,6 @@
 import type { ScanFinding, SecurityFindingsResponse } from '@mcpproxy/contracts';
 import { describe, expect, it } from 'vitest';
-import { capText, EVIDENCE_MAX, scanOutcome, worstTier } from '../src/findings.js';
+import { capText, EVIDENCE_MAX, findingsCount, scanOutcome, worstTier } from '../src/findings.js';
 
 const finding = (tier: 'hard' | 'soft'): ScanFinding => ({
   check: 'directive',
@@ -28,6 +28,7 @@ describe('scanner findings helpers', () => {
     expect(worstTier([])).toBeNull();
     expect(worstTier([finding('soft')])).toBe('soft');
     expect(worstTier([finding('soft'), finding('hard')])).toBe('hard');
+    expect([findingsCount(1), findingsCount(4)]).toEqual(['1 finding', '4 findings']);
   });
 
   it('words the outcome of a scan, the scanner being off, and block_on none', () => {

@@ -1,7 +1,7 @@
 import type { Diagnostic, ServerHealth, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { Findings, scanOutcome, TierBadge } from '../findings.js';
+import { Findings, findingsCount, scanOutcome, TierBadge } from '../findings.js';
 import { ago, countdown, refusal } from '../format.js';
 import type { Session } from '../store.js';
 import { announce, JsonBlock, NoticeBar, ScrollBlock, StateBadge, ViewHeader } from '../ui.js';
@@ -149,7 +149,7 @@ export function DetailView({ session, name }: { session: Session; name: string }
                 {t.findings?.length ? (
                   <details>
                     <summary>
-                      {t.findings.length} scanner findings on {t.name}
+                      Scanner: {findingsCount(t.findings.length)} on {t.name}
                       {t.overridden ? ' (approved by a person over them)' : ''}
                     </summary>
                     <Findings findings={t.findings} label={`Scanner findings on ${t.name}`} />

@@ -1,7 +1,7 @@
 import type { SecurityFindingsResponse, ServerSummary, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
-import { Findings, TierBadge } from '../findings.js';
+import { Findings, findingsCount, TierBadge } from '../findings.js';
 import { type DiffLine, diffLines, refusal, stableJson } from '../format.js';
 import type { Session } from '../store.js';
 import { announce, NoticeBar, ScrollBlock, ViewHeader } from '../ui.js';
@@ -56,7 +56,7 @@ function ToolReview({ tool, onApprove }: { tool: ToolInfo; onApprove: () => void
           <p id={noteId}>
             <strong>
               The tool scanner {tool.verdict === 'block' ? 'holds' : 'marks'} this definition ({tool.verdict}):{' '}
-              {findings.length} findings.
+              {findingsCount(findings.length)}.
             </strong>{' '}
             {tool.verdict === 'block'
               ? 'Approving it overrides these findings: the tool becomes callable despite them.'
@@ -177,7 +177,7 @@ function SecuritySummary({ session }: { session: Session }) {
                   {t.server}:{t.tool}
                 </code>{' '}
                 {t.verdict}, {t.approval ?? 'unlisted'}
-                {t.overridden ? ', approved by a person over its findings' : ''} ({t.findings.length} findings)
+                {t.overridden ? ', approved by a person over its findings' : ''} ({findingsCount(t.findings.length)})
               </summary>
               <Findings findings={t.findings} label={`Scanner findings on ${t.server}:${t.tool}`} />
             </details>
