@@ -1,4 +1,11 @@
-import type { ScanFinding, ServerConfig, ToolApprovalState, ToolInfo, UpstreamTool } from '@mcpproxy/contracts';
+import type {
+  PinnedTool,
+  ScanFinding,
+  ServerConfig,
+  ToolApprovalState,
+  ToolInfo,
+  UpstreamTool,
+} from '@mcpproxy/contracts';
 import type { ApprovalsStore } from './approvals.js';
 import { ActorError } from './errors.js';
 import { toolHash } from './hash.js';
@@ -53,8 +60,8 @@ interface ToolEntry {
   hash: string;
   approval: ToolApprovalState;
   approvedHash: string | undefined;
-  /** For a changed tool: the approved definition, when this actor listed it (kept in memory only). */
-  approvedTool: UpstreamTool | undefined;
+  /** For a changed tool: the approved definition, when this actor listed it or the approvals store kept it. */
+  approvedTool: PinnedTool | undefined;
   /** The scanner's findings that hold this tool `pending` (until a person approves it). */
   flagged?: readonly ScanFinding[] | undefined;
 }
@@ -161,18 +168,23 @@ export class ToolCatalog {
     const added: string[] = [];
     const changed: string[] = [];
     const approvals: ApprovalChange[] = [];
+    const keeps = typeof this.approvals.definition === 'function';
+    // Approved definitions to keep beside their hashes: the baseline's, and approved tools the store has none of.
+    const definitions = new Map<string, PinnedTool>();
     for (const tool of tools) {
       const hash = toolHash(tool);
       let approval: ToolApprovalState = 'approved';
       let approvedHash: string | undefined;
-      let approvedTool: UpstreamTool | undefined;
+      let approvedTool: PinnedTool | undefined;
       let flagged: readonly ScanFinding[] | undefined;
       const before = prev.get(tool.name);
       if (baseline) {
         const assessed = this.assess(tool, { server: this.server, hash });
         const verdict = typeof assessed === 'string' ? assessed : assessed.verdict;
-        if (verdict === 'allow') baseline.set(tool.name, hash);
-        else {
+        if (verdict === 'allow') {
+          baseline.set(tool.name, hash);
+          definitions.set(tool.name, tool);
+        } else {
           approval = 'pending';
           flagged = typeof assessed === 'string' ? [] : (assessed.findings ?? []);
         }
@@ -182,9 +194,16 @@ export class ToolCatalog {
         else if (pinned !== hash) {
           approval = 'changed';
           approvedHash = pinned;
-          // The approved definition, if this actor listed it: the previous listing, or what it remembered then.
+          // The approved definition: the previous listing, or what this actor remembered then, or what the store
+          // kept (after a restart) if it still hashes to the pin.
           approvedTool =
-            before?.hash === pinned ? before.tool : before?.approvedHash === pinned ? before.approvedTool : undefined;
+            before?.hash === pinned
+              ? before.tool
+              : before?.approvedHash === pinned
+                ? before.approvedTool
+                : this.keptDefinition(tool.name, pinned);
+        } else if (keeps && this.approvals.definition?.(this.server, tool.name) === undefined) {
+          definitions.set(tool.name, tool);
         }
       }
       // A tool the scanner held keeps its findings while its definition and state stay the same.
@@ -203,7 +222,8 @@ export class ToolCatalog {
       }
     }
     const removed = [...prev.keys()].filter((n) => !next.has(n));
-    if (baseline) this.approvals.set(this.server, baseline);
+    if (baseline) this.approvals.set(this.server, baseline, definitions);
+    else if (stored && definitions.size > 0) this.approvals.set(this.server, stored, definitions);
     this.entries = next;
     this.listed = true;
     this.recount();
@@ -224,11 +244,13 @@ export class ToolCatalog {
     const targets =
       names ?? [...this.entries.values()].filter((e) => e.approval !== 'approved').map((e) => e.tool.name);
     const stored = new Map(this.approvals.get(this.server) ?? []);
+    const definitions = new Map<string, PinnedTool>();
     const changes: ApprovalChange[] = [];
     for (const n of targets) {
       const e = this.entries.get(n);
       if (!e) continue;
       stored.set(n, e.hash);
+      definitions.set(n, e.tool);
       if (e.approval !== 'approved') {
         changes.push({ tool: n, from: e.approval, to: 'approved', reason: 'approval' });
         e.approval = 'approved';
@@ -237,7 +259,7 @@ export class ToolCatalog {
         e.flagged = undefined;
       }
     }
-    this.approvals.set(this.server, stored);
+    this.approvals.set(this.server, stored, definitions);
     if (changes.length > 0) this.recount();
     return changes;
   }
@@ -269,6 +291,12 @@ export class ToolCatalog {
     this.entries = new Map();
     this.listed = false;
     this.recount();
+  }
+
+  /** The definition the store kept for `name`, if it hashes to `pinned` (a hand-edited file cannot fake a "before"). */
+  private keptDefinition(name: string, pinned: string): PinnedTool | undefined {
+    const kept = this.approvals.definition?.(this.server, name);
+    return kept && kept.name === name && toolHash(kept) === pinned ? kept : undefined;
   }
 
   private recount(): void {
