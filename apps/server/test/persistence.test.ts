@@ -128,6 +128,11 @@ describe('tool approvals survive a restart', () => {
     // The baseline is on disk after a graceful stop.
     const stored = JSON.parse(readFileSync(join(dataDir, 'approvals.json'), 'utf8'));
     expect(Object.keys(stored.servers.rug).sort()).toEqual(['add', 'echo']);
+    // With the approved definitions, each beside its hash.
+    expect(stored.definitions.rug.echo).toEqual({
+      hash: stored.servers.rug.echo,
+      definition: expect.objectContaining({ description: 'Echoes the message back' }),
+    });
 
     await using s = await startServer({ dataDir, env: process.env, config });
     await waitForState(s.view, 'rug', 'ready');
@@ -138,6 +143,12 @@ describe('tool approvals survive a restart', () => {
     const echo = tools.find((t) => t.name === 'echo');
     expect(echo?.approval).toBe('changed');
     expect(echo?.approved_hash).toBe(stored.servers.rug.echo);
+    expect(echo?.description).toContain('~/.ssh/id_rsa');
+    // The review still shows what was approved, though this process never listed it.
+    expect(echo?.approved_definition).toEqual({
+      description: 'Echoes the message back',
+      inputSchema: stored.definitions.rug.echo.definition.inputSchema,
+    });
     expect(tools.find((t) => t.name === 'add')?.approval).toBe('approved');
 
     const refused = await s.api('/api/v1/tools/call', {
@@ -162,6 +173,36 @@ describe('tool approvals survive a restart', () => {
     });
     expect(ok.status).toBe(200);
     await s.running.services.approvals.flush();
-    expect(JSON.parse(readFileSync(join(dataDir, 'approvals.json'), 'utf8')).servers.rug.echo).toBe(echo?.hash);
+    const after = JSON.parse(readFileSync(join(dataDir, 'approvals.json'), 'utf8'));
+    expect(after.servers.rug.echo).toBe(echo?.hash);
+    // The approved definition is now the new one.
+    expect(after.definitions.rug.echo.hash).toBe(echo?.hash);
+    expect(after.definitions.rug.echo.definition.description).toContain('~/.ssh/id_rsa');
+  });
+
+  it('a hashes-only approvals file (as older versions wrote) still catches the change, with no "before" to show', async () => {
+    const dataDir = dir();
+    const rugState = join(dataDir, 'rug-starts');
+    const config = { mcpServers: [fixture('rug', 'rugpull-server.mjs', { env: { RUG_STATE: rugState } })] };
+    {
+      await using s = await startServer({ dataDir, env: process.env, config });
+      await waitForState(s.view, 'rug', 'ready');
+    }
+    const path = join(dataDir, 'approvals.json');
+    const { servers } = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ version: 1, servers }));
+
+    await using s = await startServer({ dataDir, env: process.env, config });
+    await waitForState(s.view, 'rug', 'ready');
+    await waitForView(s.view, () => s.view.server('rug')?.changed_tools === 1, 5_000, 'the changed tool');
+    const tools = z.array(ToolInfoSchema).parse((await s.api('/api/v1/servers/rug/tools')).body.tools);
+    const echo = tools.find((t) => t.name === 'echo');
+    expect(echo).toMatchObject({ approval: 'changed', approved_hash: servers.rug.echo });
+    expect(echo?.approved_definition).toBeUndefined();
+    // The unchanged tool's definition is filled in from this listing; the changed one keeps its hash only.
+    await s.running.services.approvals.flush();
+    const now = JSON.parse(readFileSync(path, 'utf8'));
+    expect(now.servers).toEqual(servers);
+    expect(Object.keys(now.definitions.rug)).toEqual(['add']);
   });
 });
