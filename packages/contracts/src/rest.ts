@@ -49,8 +49,9 @@ export const ToolInfoSchema = z.object({
   /** For `changed` tools: the approved hash it no longer matches. */
   approved_hash: z.string().optional(),
   /**
-   * For `changed` tools: the definition that was approved, when this process saw it (the approvals file keeps only
-   * hashes, so after a restart of the proxy it is absent), for a before/after review.
+   * For `changed` tools: the definition that was approved, for a before/after review; kept in the approvals file
+   * beside its hash, so it survives a restart. Absent when it is not known: approved under an older hashes-only
+   * file, or larger than the 64 KiB the file keeps per definition.
    */
   approved_definition: z
     .object({
