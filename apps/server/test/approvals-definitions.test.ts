@@ -5,7 +5,7 @@ import { createFakeClock, type Logger, ToolInfoSchema, type UpstreamTool } from 
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MAX_DEFINITION_BYTES } from '../src/approvals-store.js';
-import { openApprovalsStore, ServeError } from '../src/index.js';
+import { EXIT_CODES, openApprovalsStore, ServeError } from '../src/index.js';
 import { fixture, startServer, tempDir, waitForState, waitForView } from './helpers.js';
 
 const dirs: { cleanup(): void }[] = [];
@@ -202,6 +202,24 @@ describe('approvals file: approved definitions beside their hashes', () => {
 });
 
 describe('approved definitions across a restart of the proxy (stdio upstream)', () => {
+  it('serve() refuses to start on an approvals file with a malformed definitions section (exit 1), and leaves it', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const path = join(d.path, 'approvals.json');
+    const text = JSON.stringify({
+      version: 1,
+      servers: { s: { a: 'h' } },
+      definitions: { s: { a: { hash: 'h', definition: { description: 7 } } } },
+    });
+    writeFileSync(path, text);
+    const error = await startServer({ dataDir: d.path }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServeError);
+    expect((error as ServeError).code).toBe('START_FAILED');
+    expect((error as ServeError).exitCode).toBe(EXIT_CODES.ERROR);
+    expect((error as ServeError).message).toContain(path);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+  });
+
   it('shows the approved definition of a changed tool; one past the cap is caught by its hash, shown as not kept', async () => {
     const d = tempDir();
     dirs.push(d);
