@@ -22,6 +22,8 @@ beforeAll(async () => {
     target: 'node20',
     silent: true,
     config: false,
+    // As tsx does: the writer thread runs from its function's source, so a keepNames helper inside it would break it.
+    keepNames: true,
   });
 }, 60_000);
 const RUNS = 40;
