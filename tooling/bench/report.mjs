@@ -34,8 +34,13 @@ const previousSections = new Map();
     }
     if (current) current.lines.push(line);
   }
+  // A section written before sections carried their own date was measured on the day of that report.
+  const previousDate = /^- date: (\S+)$/m.exec(previous)?.[1];
   for (const sec of previousSections.values()) {
     while (sec.lines.length > 0 && sec.lines[sec.lines.length - 1].trim() === '') sec.lines.pop();
+    if (previousDate && !sec.lines.some((l) => l.startsWith('Measured '))) {
+      sec.lines.splice(1, 0, '', `Measured ${previousDate}.`);
+    }
   }
 }
 const fresh = new Set(reports.map((r) => r.package));

@@ -151,10 +151,10 @@ writeReport({
   issue: 15,
   rows,
   notes: [
-    `server-everything streamableHttp (answers each POST as SSE), one connection per target (createConnector), echo;`,
-    `${ROUNDS} interleaved rounds of ${SERIAL} calls at c=1 and ${PARALLEL} at c=${CONCURRENCY}; medians of rounds.`,
-    'Client CPU = process.cpuUsage() of the bench process (the connector, SDK Client and transport); upstream CPU =',
-    "/proc/PID/stat of server-everything. Ratios are lean ÷ SDK (lower is better, except throughput's).",
+    'server-everything streamableHttp (answers each POST as SSE), one connection per target (createConnector), echo; ' +
+      `${ROUNDS} interleaved rounds of ${SERIAL} calls at c=1 and ${PARALLEL} at c=${CONCURRENCY}; medians of rounds.`,
+    'Client CPU = process.cpuUsage() of the bench process (the connector, SDK Client and transport); upstream CPU = ' +
+      "/proc/PID/stat of server-everything. Ratios are lean ÷ SDK (lower is better, except throughput's).",
     `upstream µs/call: SDK c=1 ${us(m('sdk', 'upSerial'))}, lean c=1 ${us(m('lean', 'upSerial'))}.`,
   ],
 });
