@@ -11,10 +11,15 @@ import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol
  * goes to the SDK's schema, so it is accepted, stripped or rejected (with the same `ZodError`) exactly as before.
  */
 export function toJsonRpcMessage(value: unknown): JSONRPCMessage {
-  return plainMessage(value) ?? JSONRPCMessageSchema.parse(value);
+  return plainJsonRpcMessage(value) ?? JSONRPCMessageSchema.parse(value);
 }
 
-function plainMessage(value: unknown): JSONRPCMessage | undefined {
+/**
+ * The hand check under {@link toJsonRpcMessage}: the message when `value` is a plainly valid request, notification,
+ * result or error (what the SDK's schema would return for it), `undefined` when only the schema can tell. The server
+ * side uses it too, before its own schema, so there is one such check in the project.
+ */
+export function plainJsonRpcMessage(value: unknown): JSONRPCMessage | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   if (o.jsonrpc !== '2.0') return undefined;

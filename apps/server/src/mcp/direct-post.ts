@@ -1,3 +1,4 @@
+import { plainJsonRpcMessage } from '@mcpproxy/upstream';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import {
   type JSONRPCMessage,
@@ -30,27 +31,12 @@ export function directRequest(req: Request, body: unknown): JSONRPCRequest | und
   if (!isJsonContentType(headers.get('content-type'))) return undefined;
   const version = headers.get('mcp-protocol-version');
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return undefined;
-  if (plainRequest(body as Record<string, unknown>)) return body as JSONRPCRequest;
+  // The common request is checked by hand (the schema's parse cost more than the rest of the direct path); a message
+  // the hand check accepts is what the schema would return, so the endpoint gets the same message either way.
+  const plain = plainJsonRpcMessage(body);
+  if (plain !== undefined) return 'method' in plain && 'id' in plain ? plain : undefined;
   const parsed = JSONRPCRequestSchema.safeParse(body);
   return parsed.success ? (parsed.data as JSONRPCRequest) : undefined;
-}
-
-const REQUEST_KEYS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params']);
-
-/**
- * The common request the strict schema surely accepts, checked by hand (the schema's parse costs more than the rest
- * of the direct path): only its four keys, version 2.0, a string or small integer id, a string method, and params
- * that are an object without `_meta`. Anything else is left to the schema; an accepted body is what the schema
- * would return (its objects are loose), so the endpoint gets the same message either way.
- */
-function plainRequest(m: Record<string, unknown>): boolean {
-  for (const key in m) if (!REQUEST_KEYS.has(key)) return false;
-  const id = m.id;
-  if (m.jsonrpc !== '2.0' || typeof m.method !== 'string') return false;
-  if (typeof id !== 'string' && !(Number.isInteger(id) && Math.abs(id as number) <= 2 ** 31)) return false;
-  if (!('params' in m)) return true;
-  const params = m.params;
-  return typeof params === 'object' && params !== null && !Array.isArray(params) && !('_meta' in params);
 }
 
 /** The answer to one request as the SDK transport gives it in JSON mode. */
