@@ -53,28 +53,52 @@ describe('mcpproxy activity (issue 14)', () => {
   });
 
   it('tail prints a call made after it started, as NDJSON, and ends on SIGINT', async () => {
-    const child = spawn(process.execPath, [MAIN, 'activity', 'tail', '-n', '0', '--tool', 'get-sum', '-o', 'json'], {
+    // A first call, committed before tail starts: tail shows it (-n 1), which says tail has read where "new" begins.
+    // Without that signal the second call could be recorded before tail's first read and never count as new.
+    const before = await mcpproxy(['call', 'everything:get-sum', '--args', '{"a":1,"b":1}'], { env });
+    expect(before.code).toBe(0);
+    await server.running.services.activity.log?.flush();
+
+    const child = spawn(process.execPath, [MAIN, 'activity', 'tail', '-n', '1', '--tool', 'get-sum', '-o', 'json'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     let stdout = '';
-    const line = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no tail line in 15 s: ${stdout}`)), 15_000);
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-        const nl = stdout.indexOf('\n');
-        if (nl >= 0) {
-          clearTimeout(timer);
-          resolve(stdout.slice(0, nl));
-        }
-      });
+    const lines: string[] = [];
+    const waiters: Array<() => void> = [];
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      let nl = stdout.indexOf('\n');
+      while (nl >= 0) {
+        lines.push(stdout.slice(0, nl));
+        stdout = stdout.slice(nl + 1);
+        nl = stdout.indexOf('\n');
+      }
+      for (const w of waiters.splice(0)) w();
     });
-    // Tail asks for records after the newest one it saw at start, so a call made now is new to it.
+    const line = (n: number) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no tail line ${n} in 15 s: ${lines.join('\n')}`)), 15_000);
+        const check = () => {
+          const got = lines[n];
+          if (got === undefined) waiters.push(check);
+          else {
+            clearTimeout(timer);
+            resolve(got);
+          }
+        };
+        check();
+      });
+    type Row = { id: number; tool: string; surface: string; status: string; arguments: string };
+    const first = JSON.parse(await line(0)) as Row;
+    expect(first).toMatchObject({ tool: 'get-sum', arguments: '{"a":1,"b":1}' });
+
     const call = await mcpproxy(['call', 'everything:get-sum', '--args', '{"a":2,"b":3}'], { env });
     expect(call.code).toBe(0);
-    const record = JSON.parse(await line) as { tool: string; surface: string; status: string };
-    expect(record).toMatchObject({ tool: 'get-sum', surface: 'cli', status: 'ok' });
+    const record = JSON.parse(await line(1)) as Row;
+    expect(record).toMatchObject({ tool: 'get-sum', surface: 'cli', status: 'ok', arguments: '{"a":2,"b":3}' });
+    expect(record.id).toBeGreaterThan(first.id);
     const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
