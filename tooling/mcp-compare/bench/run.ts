@@ -21,12 +21,14 @@ import { dirname, join } from 'node:path';
 import { type BenchRow, percentile, writeReport } from '@mcpproxy/bench-kit';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { EVERYTHING, NODE, type Running, start, startProxy } from '../src/processes.js';
+import { EVERYTHING, NODE, ROOT, type Running, start, startProxy } from '../src/processes.js';
 import { cmdline, cpuOf, descendants } from './cpu.js';
 
 const require = createRequire(import.meta.url);
 const MCP_PROXY = join(dirname(require.resolve('mcp-proxy/package.json')), 'dist', 'bin', 'mcp-proxy.mjs');
 const SUPERGATEWAY = join(dirname(require.resolve('supergateway/package.json')), 'dist', 'index.js');
+/** A byte forwarder that does no MCP work: what any node:http hop costs (src/floor-proxy.ts). */
+const FLOOR = join(ROOT, 'src', 'floor-proxy.ts');
 
 /** Calls per target and concurrency, measured in interleaved rounds so a busy neighbour on the machine hits all targets alike. */
 const CALLS = { 1: 1_000, 16: 2_400 } as const;
@@ -236,6 +238,9 @@ async function main(): Promise<void> {
       ),
     );
 
+    const floorProc = await start(NODE, ['--import', 'tsx', FLOOR, `http://127.0.0.1:${upPort}`], /listening on (\d+)/);
+    procs.push(floorProc);
+
     const pid = (r: Running) => r.child.pid as number;
     const [upProc, proxyProc, mpProc, sgProc] = procs as [Running, Running, Running, Running];
     // A gateway's stdio upstream is its descendant running server-everything (supergateway starts it through a shell,
@@ -281,6 +286,13 @@ async function main(): Promise<void> {
         call: echo,
         proxy: [pid(sgProc)],
         upstream: stdioOf(sgProc),
+      },
+      {
+        name: 'floor: raw node:http forwarder',
+        url: `http://127.0.0.1:${floorProc.match[1]}/mcp`,
+        call: echo,
+        proxy: [pid(floorProc)],
+        upstream: httpUp,
       },
     ];
     const HTTP_PATHS = new Set([1, 2, 3]);
@@ -401,6 +413,7 @@ async function main(): Promise<void> {
         `echo via the SDK Client over Streamable HTTP, one session per target, ${WARMUP} warm-up calls, then ${CALLS[1]} calls at c=1 and ${CALLS[16]} at c=16 in ${ROUNDS} interleaved rounds (targets take turns, so background load on the machine hits all alike); every server in its own Node 20 process on a 2-core machine. Every figure is the median of ${RUNS} whole runs.`,
         'direct, /mcp call_tool, /mcp/all and /mcp/servers/everything share one server-everything (streamableHttp); mcp-proxy and supergateway only front stdio servers, so they and "mcpproxy /mcp/servers (stdio upstream)" each front server-everything over stdio.',
         "CPU per call (issue 15): utime+stime from /proc/PID/stat of the gateway process and of the upstream process(es) answering it (for a stdio upstream, the gateway's server-everything child), sampled around each burst and divided by its calls. The goal is gateway ≤ 0.5× upstream. Throughput ratios are direct / ours (lower is better); the goal is ours ≥ 0.8× direct. The machine is shared with other work: CPU-time ratios are steady, wall-clock figures are noisy.",
+        '"floor: raw node:http forwarder" (src/floor-proxy.ts) forwards the HTTP upstream\'s bytes over a keep-alive agent and parses nothing: what any Node gateway pays for the hop itself, before doing any MCP work. It has no goal; it shows how far below the upstream a node:http hop can go on this machine.',
         `whole run ${((performance.now() - started) / 1000).toFixed(0)} s`,
       ],
     });
