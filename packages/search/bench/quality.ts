@@ -2,7 +2,7 @@
 // the dev set, and only the aggregates of the blind dev set and the frozen set (their per-query results are not for
 // designing against).
 import { createToolIndex, type ToolIndexOptions } from '../src/index.js';
-import { loadBlindQueries, loadDevQueries } from './dev.js';
+import { loadBlindQueries, loadDev2Queries, loadDevQueries } from './dev.js';
 import { evaluate, loadEvalQueries, loadReferenceTools } from './eval.js';
 import { evaluateGraded, loadFrozenQueries, loadFrozenTools } from './frozen.js';
 
@@ -30,6 +30,17 @@ if (verbose)
     const ranked = rank(q.query);
     const at = ranked.findIndex((id) => q.relevant[id] === 2);
     if (at < 0 || at >= 3) console.log(`  dev ${at < 0 ? '—' : at + 1} ${q.query} → ${ranked.slice(0, 3).join(' ')}`);
+  }
+const dev2 = loadDev2Queries();
+const d2 = evaluateGraded(dev2, rank);
+console.log(
+  `dev2 (${dev2.length}): R@5 ${f3(d2.recallAt5)} lenient ${f3(d2.lenientRecallAt5)} MRR ${f3(d2.mrr)} nDCG@5 ${f3(d2.ndcgAt5)}`,
+);
+if (verbose)
+  for (const q of dev2) {
+    const ranked = rank(q.query);
+    const at = ranked.findIndex((id) => q.relevant[id] === 2);
+    if (at < 0 || at >= 3) console.log(`  dev2 ${at < 0 ? '—' : at + 1} ${q.query} → ${ranked.slice(0, 3).join(' ')}`);
   }
 const blind = loadBlindQueries();
 const bl = evaluateGraded(blind, rank);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadBlindQueries, loadDevQueries } from '../bench/dev.js';
+import { loadBlindQueries, loadDev2Queries, loadDevQueries } from '../bench/dev.js';
 import { evaluateGraded, loadFrozenQueries, loadFrozenTools } from '../bench/frozen.js';
 
 const servers = loadFrozenTools();
@@ -47,10 +47,13 @@ describe('dev and blind sets', () => {
   it('label only tools of the frozen catalogue, with a right tool each, and (nearly) no query of the frozen set', () => {
     const known = new Set(servers.flatMap((s) => s.tools.map((t) => `${s.server}:${t.name}`)));
     const frozen = new Set(queries.map((q) => q.query.toLowerCase()));
-    const dev = loadDevQueries();
+    const dev = [...loadDevQueries(), ...loadDev2Queries()];
     const blind = loadBlindQueries();
     expect(blind.length).toBeGreaterThanOrEqual(100);
     expect(dev.filter((q) => frozen.has(q.query.toLowerCase()))).toEqual([]);
+    // The second dev set shares no query with the first or the blind set either, so each set counts its own.
+    const others = new Set([...loadDevQueries(), ...blind].map((q) => q.query.toLowerCase()));
+    expect(loadDev2Queries().filter((q) => others.has(q.query.toLowerCase()))).toEqual([]);
     // Written without seeing the frozen set, 6 blind queries came out word for word the same as frozen ones (short
     // requests such as "mark the review conversation as resolved"); the blind set stays as it was committed, so
     // that its figures stay comparable, and no more may be added.
