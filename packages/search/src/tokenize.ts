@@ -158,8 +158,24 @@ const S = 0x73;
 const U = 0x75;
 const X = 0x78;
 
-/** Short words ending in "s" that are not plurals; other three-letter ones are (`ids`, `ips`, `prs`). */
-const SHORT_S_WORDS: ReadonlySet<string> = new Set(['has', 'was', 'its', 'yes', 'bus', 'gas', 'his', 'ios', 'dns']);
+/**
+ * Words ending in "s" that are not plurals: short ones (other three-letter ones are: `ids`, `ips`, `prs`), and
+ * those whose stripped form is another word (`news` is not several `new`s, which would make "latest news" ask
+ * to create something).
+ */
+const SHORT_S_WORDS: ReadonlySet<string> = new Set([
+  'has',
+  'was',
+  'its',
+  'yes',
+  'bus',
+  'gas',
+  'his',
+  'ios',
+  'dns',
+  'news',
+  'lens',
+]);
 
 /**
  * The terms the index stores and looks up: {@link tokenize}, then stop words dropped and plurals folded
