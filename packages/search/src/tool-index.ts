@@ -39,6 +39,13 @@ export interface ToolIndexOptions {
    */
   b?: number | undefined;
   /**
+   * IDF is raised to this power. Below 1 it narrows the gap between rare and common words: the words that name
+   * what a tool works on (`issue`, `branch`, `file`) are common in a catalogue, while the rarest words of a query
+   * are often its arguments (`signup`, `Tokyo`, `bob`), which match some tool's prose by accident. 1 is plain BM25.
+   * @default 0.7
+   */
+  idfExponent?: number | undefined;
+  /**
    * Turns text into terms, for indexing and querying alike.
    * @default analyze (identifier-aware split, stop words dropped, plurals folded)
    */
@@ -174,6 +181,7 @@ export function createToolIndex({
   boost,
   k1 = 1.2,
   b = 0.75,
+  idfExponent = 0.7,
   analyzer = analyze,
   prefix = true,
   coverage = 0.5,
@@ -340,7 +348,7 @@ export function createToolIndex({
     const score = (word: string, weight: number, bit: number): void => {
       const entry = terms.get(word);
       if (entry === undefined) return;
-      const idf = weight * Math.log(1 + (live - entry.df + 0.5) / (entry.df + 0.5));
+      const idf = weight * Math.log(1 + (live - entry.df + 0.5) / (entry.df + 0.5)) ** idfExponent;
       for (const [server, posting] of entry.byServer) {
         if (only !== undefined && !only.has(server)) continue;
         for (let j = 0; j < posting.length; j += 2) {
