@@ -13,15 +13,22 @@ export type FieldText = Record<ToolField, string>;
 const MAX_DEPTH = 3;
 /** A bound on parameters read from one schema, so a pathological schema cannot blow up the index. */
 const MAX_PARAMS = 64;
+/** Most enum values read from one schema, all parameters together. */
+const MAX_VALUES = 128;
+/** Parameters that only order results: their values (`asc`, `created`, `comments`) say nothing of the tool. */
+const PRESENTATION = /^(?:sort|order|direction)/i;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /**
  * Parameter names and descriptions from `inputSchema.properties`, and from the `properties` of nested objects
- * and of array `items` (e.g. server-memory's `entities[].entityType`), breadth-first and bounded.
+ * and of array `items` (e.g. server-memory's `entities[].entityType`), breadth-first and bounded. The string
+ * values of a parameter's `enum` count as names: they are the modes and states the tool works with (`state`:
+ * open, closed; `event`: APPROVE, REQUEST_CHANGES; `period`: daily, weekly), except for parameters that only
+ * order results (`sort`, `order`, `direction`).
  */
-function collectParams(schema: unknown, names: string[], descriptions: string[]): void {
+function collectParams(schema: unknown, names: string[], descriptions: string[], values: string[]): void {
   let level: unknown[] = [schema];
   for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
     const next: unknown[] = [];
@@ -35,6 +42,8 @@ function collectParams(schema: unknown, names: string[], descriptions: string[])
         if (!isRecord(prop)) continue;
         const d = text(prop.description) || text(prop.title);
         if (d !== '') descriptions.push(d);
+        if (Array.isArray(prop.enum) && !PRESENTATION.test(name))
+          for (const v of prop.enum) if (typeof v === 'string' && values.length < MAX_VALUES) values.push(v);
         next.push(prop, prop.items);
       }
     }
@@ -46,13 +55,14 @@ function collectParams(schema: unknown, names: string[], descriptions: string[])
 export function fieldsOf(server: string, tool: Record<string, unknown>): FieldText {
   const names: string[] = [];
   const descriptions: string[] = [];
-  collectParams(tool.inputSchema, names, descriptions);
+  const values: string[] = [];
+  collectParams(tool.inputSchema, names, descriptions, values);
   const title = text(tool.title);
   return {
     name: title === '' ? text(tool.name) : `${text(tool.name)} ${title}`,
     server,
     description: text(tool.description),
-    params: names.join(' '),
+    params: names.concat(values).join(' '),
     paramDescriptions: descriptions.join(' '),
   };
 }

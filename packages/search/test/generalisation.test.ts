@@ -39,3 +39,26 @@ describe('idfExponent', () => {
     expect(index.search('zebra')[0]?.score).toBeCloseTo((idf * 3 * 2.2) / 4.2);
   });
 });
+
+describe('enum values', () => {
+  const catalogue = () => [
+    tool('review_write', 'Write a review', {
+      event: { type: 'string', enum: ['APPROVE', 'REQUEST_CHANGES', 'COMMENT'] },
+      sort: { type: 'string', enum: ['created', 'updated'] },
+    }),
+    tool('other', 'Something else'),
+  ];
+
+  it('finds a tool by the values of its enum parameters', () => {
+    const index = createToolIndex();
+    index.add('a', catalogue());
+    expect(ids(index.search('approve'))).toEqual(['a:review_write']);
+    expect(ids(index.search('request changes'))).toEqual(['a:review_write']);
+  });
+
+  it('leaves out the values of parameters that only order results', () => {
+    const index = createToolIndex({ related: false });
+    index.add('a', catalogue());
+    expect(index.search('updated')).toEqual([]);
+  });
+});
