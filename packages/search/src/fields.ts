@@ -28,7 +28,7 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : '');
  * open, closed; `event`: APPROVE, REQUEST_CHANGES; `period`: daily, weekly), except for parameters that only
  * order results (`sort`, `order`, `direction`).
  */
-function collectParams(schema: unknown, names: string[], descriptions: string[], values: string[]): void {
+function collectParams(schema: unknown, names: string[], descriptions: string[], values?: string[]): void {
   let level: unknown[] = [schema];
   for (let depth = 0; depth < MAX_DEPTH && level.length > 0; depth++) {
     const next: unknown[] = [];
@@ -42,7 +42,7 @@ function collectParams(schema: unknown, names: string[], descriptions: string[],
         if (!isRecord(prop)) continue;
         const d = text(prop.description) || text(prop.title);
         if (d !== '') descriptions.push(d);
-        if (Array.isArray(prop.enum) && !PRESENTATION.test(name))
+        if (values !== undefined && Array.isArray(prop.enum) && !PRESENTATION.test(name))
           for (const v of prop.enum) if (typeof v === 'string' && values.length < MAX_VALUES) values.push(v);
         next.push(prop, prop.items);
       }
@@ -51,12 +51,15 @@ function collectParams(schema: unknown, names: string[], descriptions: string[],
   }
 }
 
-/** The field texts of `tool` under `server`; never throws, whatever shape the tool has. */
-export function fieldsOf(server: string, tool: Record<string, unknown>): FieldText {
+/**
+ * The field texts of `tool` under `server`; never throws, whatever shape the tool has. `enumValues: false` leaves
+ * the parameters' enum values out.
+ */
+export function fieldsOf(server: string, tool: Record<string, unknown>, enumValues = true): FieldText {
   const names: string[] = [];
   const descriptions: string[] = [];
   const values: string[] = [];
-  collectParams(tool.inputSchema, names, descriptions, values);
+  collectParams(tool.inputSchema, names, descriptions, enumValues ? values : undefined);
   const title = text(tool.title);
   return {
     name: title === '' ? text(tool.name) : `${text(tool.name)} ${title}`,

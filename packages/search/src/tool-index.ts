@@ -84,6 +84,13 @@ export interface ToolIndexOptions {
    */
   valueWords?: boolean | undefined;
   /**
+   * Indexes the string values of each parameter's `enum` with the parameter names (`state`: open, closed;
+   * `event`: APPROVE, REQUEST_CHANGES), but not those of `sort`, `order` or `direction` parameters, which only
+   * order results. `false` turns it off.
+   * @default true
+   */
+  enumValues?: boolean | undefined;
+  /**
    * Query expansion with related words (WordNet synonyms and derived forms, see `relatedWords`), scored at
    * {@link RELATED_WEIGHT} of an exact match; `false` turns it off.
    * @default true
@@ -189,6 +196,7 @@ export function createToolIndex({
   nameBonus = 0.5,
   verbPenalty = 0.7,
   valueWords = true,
+  enumValues = true,
   logger = silentLogger,
 }: ToolIndexOptions = {}): ToolIndex {
   const weights = TOOL_FIELDS.map((f) => boost?.[f] ?? DEFAULT_BOOST[f]);
@@ -264,7 +272,7 @@ export function createToolIndex({
         continue;
       }
       seen.add(name);
-      const fields = fieldsOf(server, t);
+      const fields = fieldsOf(server, t, enumValues);
       const slot = allocSlot();
       slotServer[slot] = server;
       slotTool[slot] = name;

@@ -56,6 +56,12 @@ describe('enum values', () => {
     expect(ids(index.search('request changes'))).toEqual(['a:review_write']);
   });
 
+  it('finds nothing by enum values when enumValues is off', () => {
+    const index = createToolIndex({ enumValues: false, related: false });
+    index.add('a', catalogue());
+    expect(index.search('approve')).toEqual([]);
+  });
+
   it('leaves out the values of parameters that only order results', () => {
     const index = createToolIndex({ related: false });
     index.add('a', catalogue());
