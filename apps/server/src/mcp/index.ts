@@ -7,6 +7,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { Hono } from 'hono';
 import type { ServerActivity } from '../activity.js';
 import { createAllServer, createAllToolsCatalog } from './all-tools.js';
+import { directToolCalls } from './direct-dispatch.js';
 import {
   admitServer,
   initializeParams,
@@ -190,14 +191,14 @@ export function createMcpEndpoints({
     mcpTable.handle(c.req.raw, 'mcp', async (session) => {
       const { server, close } = createSearchServer(searchDeps, session.signal);
       await server.connect(session.transport);
-      return { close };
+      return { close, dispatch: directToolCalls(server.server) };
     }),
   );
   routes.all('/mcp/all', (c) =>
     allTable.handle(c.req.raw, 'all', async (session) => {
       const { server, close } = createAllServer({ catalog, management, version }, session.signal);
       await server.connect(session.transport);
-      return { close };
+      return { close, dispatch: directToolCalls(server) };
     }),
   );
   routes.all('/mcp/servers/:name', (c) => {

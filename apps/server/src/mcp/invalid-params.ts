@@ -21,21 +21,38 @@ export function answerInvalidParams(server: Server): void {
     handler: Handler,
   ) => void;
   const set = (schema: unknown, handler: Handler) => protocolSet.call(server, schema, handler);
+  const handlers = new Map<string, Handler>();
+  registered.set(server, handlers);
   const wrapped = (schema: RequestSchema, handler: Handler) => {
     const method = schema.shape.method;
     const name = String(method.value);
-    set(z.looseObject({ method }), (request, extra) => {
+    const checked: Handler = (request, extra) => {
       const parsed = schema.safeParse(request);
       if (!parsed.success) {
         throw new McpError(ErrorCode.InvalidParams, `Invalid ${name} request: ${describeIssues(parsed.error)}`);
       }
       return handler(parsed.data, extra);
-    });
+    };
+    handlers.set(name, checked);
+    set(z.looseObject({ method }), checked);
   };
   server.setRequestHandler = wrapped as unknown as Server['setRequestHandler'];
 }
 
-type Handler = (request: unknown, extra: unknown) => unknown;
+/** A request handler as the SDK's protocol layer calls it. */
+export type Handler = (request: unknown, extra: unknown) => unknown;
+
+/** The handlers each wrapped server registered, by method, exactly as the protocol layer holds them. */
+const registered = new WeakMap<Server, Map<string, Handler>>();
+
+/**
+ * The handler `server` registered for `method` after {@link answerInvalidParams} wrapped it: the one the SDK's
+ * protocol layer would run, params check included (so a malformed request throws the same −32602). `undefined` for
+ * a method without a handler, or a server that was not wrapped.
+ */
+export function registeredHandler(server: Server, method: string): Handler | undefined {
+  return registered.get(server)?.get(method);
+}
 
 /** What a request schema of the SDK looks like here (zod 4 objects with a `method` literal). */
 interface RequestSchema {
