@@ -2,7 +2,7 @@ import { createFakeClock, type FakeClock, silentLogger } from '@mcpproxy/contrac
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DirectDispatch, directToolCalls } from '../src/mcp/direct-dispatch.js';
+import { callSignal, type DirectDispatch, directToolCalls, dispatchController } from '../src/mcp/direct-dispatch.js';
 import { answerInvalidParams } from '../src/mcp/invalid-params.js';
 import { type McpSession, SessionTable } from '../src/mcp/sessions.js';
 import {
@@ -300,6 +300,22 @@ describe('issue 15: tools/call dispatched without the SDK protocol layer', () =>
     never.table.expire();
     expect(used.table.stats()).toMatchObject({ sessions: 1, expired: 0 });
     expect(never.table.stats()).toMatchObject({ sessions: 0, expired: 1 });
+  });
+});
+
+describe('issue 15: the signal of an upstream call made for a request', () => {
+  it("combines the session's signal with the SDK's request signal, and takes a dispatched request's as it is", () => {
+    const session = new AbortController();
+    const sdk = new AbortController();
+    const combined = callSignal(session.signal, sdk.signal);
+    expect(combined).not.toBe(sdk.signal);
+    session.abort('ended');
+    expect(combined.aborted).toBe(true);
+    expect(combined.reason).toBe('ended');
+    // The session aborts a dispatched request's controller itself when it ends (tested above).
+    const dispatched = dispatchController();
+    expect(callSignal(new AbortController().signal, dispatched.signal)).toBe(dispatched.signal);
+    expect(callSignal(undefined, sdk.signal)).toBe(sdk.signal);
   });
 });
 

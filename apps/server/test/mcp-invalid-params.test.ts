@@ -1,6 +1,7 @@
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { plainToolCall } from '../src/mcp/invalid-params.js';
 import { connectClient, everythingEntry, startProxy, type TestProxy, waitReady } from './fixtures/mcp-harness.js';
 
 /** The JSON-RPC error a request gets (fails the test when it is answered with a result). */
@@ -73,5 +74,44 @@ describe('malformed request params on /mcp and /mcp/all answer −32602 (Invalid
       await mcp.close();
       await all.close();
     }
+  });
+});
+
+describe('issue 15: the hand check of a common tools/call gives what CallToolRequestSchema gives', () => {
+  const base = { jsonrpc: '2.0', id: 1, method: 'tools/call' };
+  const taken = [
+    { ...base, params: { name: 'a' } },
+    { ...base, params: { name: '', arguments: {} } },
+    { ...base, params: { name: 's:t', arguments: { a: 1, b: [1, { c: null }], d: 'x', e: { f: true } } } },
+    { method: 'tools/call', params: { arguments: { x: 1 }, name: 'order' } },
+  ];
+  const left = [
+    { ...base },
+    { ...base, params: null },
+    { ...base, params: [] },
+    { ...base, params: { name: 5 } },
+    { ...base, params: { name: 'a', arguments: [] } },
+    { ...base, params: { name: 'a', arguments: null } },
+    { ...base, params: { name: 'a', arguments: 'text' } },
+    { ...base, params: { name: 'a', arguments: undefined } },
+    { ...base, params: { name: 'a', _meta: { progressToken: 1 } } },
+    { ...base, params: { name: 'a', task: { ttl: 5 } } },
+    { ...base, params: { name: 'a', extra: 1 } },
+    { ...base, params: { name: 'a', arguments: JSON.parse('{"__proto__": {"x": 1}}') } },
+    { ...base, method: 'tools/list', params: { name: 'a' } },
+    'tools/call',
+    null,
+  ];
+
+  it('takes a plain call and returns the parsed request, with the arguments copied', () => {
+    for (const request of taken) {
+      const plain = plainToolCall(request);
+      expect(plain, JSON.stringify(request)).toEqual(CallToolRequestSchema.parse(request));
+      if (plain?.params.arguments) expect(plain.params.arguments).not.toBe(request.params.arguments);
+    }
+  });
+
+  it('leaves everything else to the schema', () => {
+    for (const request of left) expect(plainToolCall(request), JSON.stringify(request)).toBeUndefined();
   });
 });

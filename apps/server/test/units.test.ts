@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowedHostsFor, createLogger, createSecurity } from '../src/index.js';
+import { maskApiKeyInUrl } from '../src/security.js';
 
 describe('logger', () => {
   it('writes JSON lines and scrubs every secret value from messages, fields and nested values', () => {
@@ -63,6 +64,14 @@ describe('security checks', () => {
     expect(sec.originAllowed('http://evil.com')).toBe(false);
     expect(sec.originAllowed('null')).toBe(false);
     expect(sec.hostAllowed(undefined)).toBe(false);
+  });
+
+  it('masks the apikey value of a URL or path for logs, and leaves one without it as it is', () => {
+    expect(maskApiKeyInUrl('/x?a=1&apikey=s3cret&b=2')).toBe('/x?a=1&apikey=***&b=2');
+    expect(maskApiKeyInUrl('/x?APIKEY=s3cret#f')).toBe('/x?APIKEY=***#f');
+    expect(maskApiKeyInUrl('/odd&apikey=s3cret')).toBe('/odd&apikey=***');
+    expect(maskApiKeyInUrl('/mcp/servers/everything')).toBe('/mcp/servers/everything');
+    expect(maskApiKeyInUrl('/x?a=apikey')).toBe('/x?a=apikey');
   });
 
   it('takes the key from Bearer, X-API-Key or ?apikey=; without a key, only a loopback listener is open', () => {

@@ -9,6 +9,7 @@ import {
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { callSignal } from './direct-dispatch.js';
 import { answerInvalidParams } from './invalid-params.js';
 import { errorResult } from './search-tools.js';
 
@@ -155,7 +156,7 @@ export function createAllServer(
     try {
       const client = server.getClientVersion();
       const result = await management.callTool(`${parts.server}:${parts.tool}`, request.params.arguments ?? {}, {
-        signal: AbortSignal.any([signal, extra.signal]),
+        signal: callSignal(signal, extra.signal),
         origin: {
           surface: 'mcp_all',
           session: extra.sessionId,

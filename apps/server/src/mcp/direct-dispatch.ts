@@ -17,6 +17,25 @@ import { type Handler, registeredHandler } from './invalid-params.js';
 // would send, field for field. Every other request (initialize, lists, ping, a task-augmented call…) still goes
 // through the SDK.
 
+/** Signals of directly dispatched requests: their session aborts them itself when it ends. */
+const endWithSession = new WeakSet<AbortSignal>();
+
+/** What cancels a directly dispatched request; its session must abort it when it ends (see {@link callSignal}). */
+export function dispatchController(): AbortController {
+  const controller = new AbortController();
+  endWithSession.add(controller.signal);
+  return controller;
+}
+
+/**
+ * The signal of an upstream call made for a request of a session: aborted when the request is cancelled or the
+ * session ends. A directly dispatched request's signal is both already, so no combined signal is made for it.
+ */
+export function callSignal(session: AbortSignal | undefined, request: AbortSignal): AbortSignal {
+  if (session === undefined || endWithSession.has(request)) return request;
+  return AbortSignal.any([session, request]);
+}
+
 /** The JSON-RPC answer to one request, as the SDK's protocol layer builds it. */
 export type DirectAnswer = JSONRPCResultResponse | JSONRPCErrorResponse;
 

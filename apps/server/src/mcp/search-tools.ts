@@ -12,6 +12,7 @@ import {
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { callSignal } from './direct-dispatch.js';
 import { answerInvalidParams } from './invalid-params.js';
 
 /** What the `/mcp` tool set (and `serve --stdio`) needs. */
@@ -178,10 +179,9 @@ export function createSearchServer(
     },
     async ({ name, args }, extra) => {
       try {
-        const callSignal = signal ? AbortSignal.any([signal, extra.signal]) : extra.signal;
         const client = server.server.getClientVersion();
         const result = await management.callTool(name, args ?? {}, {
-          signal: callSignal,
+          signal: callSignal(signal, extra.signal),
           origin: {
             surface: 'mcp',
             session: extra.sessionId,

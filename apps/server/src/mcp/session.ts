@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { type DirectDispatch, errorAnswer } from './direct-dispatch.js';
+import { type DirectDispatch, dispatchController, errorAnswer } from './direct-dispatch.js';
 import { directRequest, endedStream, jsonAnswer, LazyRequestInfo } from './direct-post.js';
 import { createSessionEventStore } from './event-store.js';
 import type { SessionTableOptions } from './sessions.js';
@@ -182,7 +182,8 @@ export class Session implements McpSession {
   #dispatch(req: Request, message: JSONRPCRequest): Promise<Response> | undefined {
     const dispatch = this.binding?.dispatch;
     if (!dispatch) return undefined;
-    const abort = new AbortController();
+    // Aborted by `notifications/cancelled` and by `end()`, which `callSignal` relies on.
+    const abort = dispatchController();
     const answer = dispatch(message, {
       signal: abort.signal,
       sessionId: this.id,
