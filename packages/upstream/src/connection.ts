@@ -20,11 +20,11 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { connectError, describeError, httpStatusOf, isAuthError, redactUrl, scrubError } from './http.js';
+import { clampMs, MAX_TIMER_MS, OwnRequests, type Pending } from './own-requests.js';
+import { toCallToolResult, toEmptyResult } from './result-check.js';
 import { stderrSuffix } from './stdio.js';
 import type { OpenedTransport } from './transport.js';
 
-/** Node timers overflow past this (and then fire after 1 ms), so every deadline is clamped to it. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** A server paging `tools/list` forever must not hang a listing that is still inside its deadline. */
 const MAX_TOOL_PAGES = 100;
 
@@ -65,18 +65,15 @@ export interface ConnectionParts {
   requestTimeoutMs: number;
   /** Masks the server's secrets in error messages. @default identity */
   scrub?: ((text: string) => string) | undefined;
-}
-
-interface Pending {
-  fail(error: UpstreamError): void;
+  /**
+   * Whether `callTool` and `ping` take the connection's own request path ({@link OwnRequests}) rather than the SDK
+   * Client's `request()`; off, or when the SDK does not expose what that path needs, they take the SDK's.
+   * @default true
+   */
+  ownRequests?: boolean | undefined;
 }
 
 type State = 'connecting' | 'open' | 'closed';
-
-function clampMs(ms: number): number {
-  if (!Number.isFinite(ms)) return MAX_TIMER_MS;
-  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
-}
 
 function toUpstreamTool(tool: Tool): UpstreamTool {
   const out: UpstreamTool = { name: tool.name, inputSchema: tool.inputSchema };
@@ -108,6 +105,8 @@ export class SdkConnection implements Connection {
   #lastTransportError: Error | undefined;
   #closedDuringInit = false;
   #closing: Promise<void> | undefined;
+  /** The own request path of `callTool` and `ping`, once connected (undefined: the SDK's). */
+  #own: OwnRequests | undefined;
 
   constructor(parts: ConnectionParts) {
     this.#parts = parts;
@@ -184,18 +183,36 @@ export class SdkConnection implements Connection {
   }
 
   callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<UpstreamCallResult> {
-    return this.#track(`tools/call "${name}"`, options, this.#parts.callTimeoutMs, (signal) =>
-      this.client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
-        signal,
-        timeout: MAX_TIMER_MS,
-      }),
-    );
+    const what = `tools/call "${name}"`;
+    const params = { name, arguments: args };
+    if (this.#own === undefined) {
+      return this.#track(what, options, this.#parts.callTimeoutMs, (signal) =>
+        this.client.request({ method: 'tools/call', params }, CallToolResultSchema, { signal, timeout: MAX_TIMER_MS }),
+      );
+    }
+    const refused = this.#refusal(what, options);
+    if (refused) return Promise.reject(refused);
+    const timeoutMs = options?.timeoutMs ?? this.#parts.callTimeoutMs;
+    const signal = options?.signal;
+    return this.#own.request({ method: 'tools/call', params, check: toCallToolResult, what, timeoutMs, signal });
   }
 
-  ping(options?: CallOptions): Promise<void> {
-    return this.#track('ping', options, this.#parts.requestTimeoutMs, async (signal) => {
-      await this.client.ping({ signal, timeout: MAX_TIMER_MS });
-    });
+  async ping(options?: CallOptions): Promise<void> {
+    if (this.#own === undefined) {
+      await this.#track('ping', options, this.#parts.requestTimeoutMs, (signal) =>
+        this.client.ping({ signal, timeout: MAX_TIMER_MS }),
+      );
+      return;
+    }
+    const refused = this.#refusal('ping', options);
+    if (refused) throw refused;
+    const timeoutMs = options?.timeoutMs ?? this.#parts.requestTimeoutMs;
+    await this.#own.request({ method: 'ping', check: toEmptyResult, what: 'ping', timeoutMs, signal: options?.signal });
+  }
+
+  /** The own request path, when `callTool` and `ping` use it (for tests: its `inFlight()` count). @internal */
+  get ownRequests(): OwnRequests | undefined {
+    return this.#own;
   }
 
   onClose(listener: (error: Error | undefined) => void): () => void {
@@ -229,6 +246,15 @@ export class SdkConnection implements Connection {
 
   async #handshake(signal: AbortSignal): Promise<void> {
     await this.client.connect(this.#parts.transport, { signal, timeout: MAX_TIMER_MS });
+    if (this.#parts.ownRequests !== false) {
+      this.#own = OwnRequests.install(this.client, this.#parts.transport, {
+        clock: this.#parts.clock,
+        name: this.#parts.name,
+        pending: this.#pending,
+        requestError: (what, error) => this.#requestError(what, error),
+        scrub: (error) => this.#scrub(error),
+      });
+    }
     const info = this.client.getServerVersion();
     this.#serverInfo = info ? { name: info.name, version: info.version } : undefined;
     // A server without the tools capability has no tools/list to call.
@@ -261,11 +287,9 @@ export class SdkConnection implements Connection {
     defaultTimeoutMs: number,
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    if (this.#state !== 'open') return Promise.reject(this.#closedError());
+    const refused = this.#refusal(what, options);
+    if (refused) return Promise.reject(refused);
     const callerSignal = options?.signal;
-    if (callerSignal?.aborted) {
-      return Promise.reject(new UpstreamError('ABORTED', `${what} was aborted`, { cause: callerSignal.reason }));
-    }
     const { clock, name } = this.#parts;
     const timeoutMs = options?.timeoutMs ?? defaultTimeoutMs;
     return new Promise<T>((resolve, reject) => {
@@ -297,6 +321,14 @@ export class SdkConnection implements Connection {
         (error: unknown) => settle(this.#requestError(what, error)),
       );
     });
+  }
+
+  /** Why a request cannot start: the connection is not open, or the caller's signal has already aborted. */
+  #refusal(what: string, options: CallOptions | undefined): UpstreamError | undefined {
+    if (this.#state !== 'open') return this.#closedError();
+    const signal = options?.signal;
+    if (signal?.aborted) return new UpstreamError('ABORTED', `${what} was aborted`, { cause: signal.reason });
+    return undefined;
   }
 
   #requestError(what: string, error: unknown): UpstreamError {

@@ -38,6 +38,8 @@ export interface SdkHttpServer {
   expire(): Promise<void>;
   /** Resolves the `gate` the `progress` and `poll` tools wait on. */
   open(): void;
+  /** Calls of the `hang` tool received, and those the client has since cancelled (by JSON-RPC request id). */
+  hangs: { started: Array<string | number>; cancelled: Array<string | number> };
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export async function startSdkHttpServer({ json = false, eventStore = false }: S
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const fetchSockets = new WeakSet<Socket>();
+  const hangs: SdkHttpServer['hangs'] = { started: [], cancelled: [] };
   let release!: () => void;
   let gate = new Promise<void>((resolve) => {
     release = resolve;
@@ -86,6 +89,12 @@ export async function startSdkHttpServer({ json = false, eventStore = false }: S
       );
       const text = sampled.content.type === 'text' ? sampled.content.text : '?';
       return { content: [{ type: 'text', text: `sampled: ${text}` }] };
+    });
+    server.registerTool('hang', {}, (extra) => {
+      hangs.started.push(extra.requestId);
+      // notifications/cancelled aborts the handler's signal.
+      extra.signal.addEventListener('abort', () => hangs.cancelled.push(extra.requestId), { once: true });
+      return new Promise(() => {});
     });
     server.registerTool('poll', {}, async (extra) => {
       // Ends this POST's stream (the client has an event id and resumes with a GET), then answers later.
@@ -157,6 +166,7 @@ export async function startSdkHttpServer({ json = false, eventStore = false }: S
   const server: SdkHttpServer = {
     url: `http://127.0.0.1:${port}/mcp`,
     requests,
+    hangs,
     openSockets: (leanOnly = false) => [...sockets].filter((s) => !leanOnly || !fetchSockets.has(s)).length,
     sessions: () => [...transports.keys()],
     async expire() {
