@@ -1,14 +1,20 @@
 // Issue 15 item 1, outbound half: what a call through a Streamable HTTP upstream costs the proxy's process on the
 // client side — the SDK's transport (fetch, web streams, zod per message; used when a fetch is injected) beside the
-// lean POST path (node:http, string SSE parser) — against one real server-everything, same run, interleaved rounds.
+// lean POST path (node:http, string SSE parser), both under the SDK Client's request(), and the lean path under the
+// connection's own request path (what createConnector() gives) — against one real server-everything, same run,
+// interleaved rounds.
 // Client CPU per call is process.cpuUsage() of this process around each burst (the load is this process's own
 // connector, as in the proxy); the upstream's is utime+stime of its /proc/PID/stat. Run with `pnpm bench`.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type BenchRow, percentile, writeReport } from '@mcpproxy/bench-kit';
-import { parseServerConfig } from '@mcpproxy/contracts';
+import { parseServerConfig, type ServerConfig, silentLogger, systemClock } from '@mcpproxy/contracts';
 import { everythingEntry, freePort } from '@mcpproxy/testkit';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SdkConnection } from '../src/connection.js';
 import { type Connection, createConnector } from '../src/index.js';
+import { openUpstream } from '../src/transport.js';
+import { requestPathRows } from './request-path.js';
 
 const ROUNDS = Number(process.env.UPSTREAM_BENCH_ROUNDS ?? 5);
 const WARMUP = 200;
@@ -83,18 +89,46 @@ async function burst(connection: Connection, pid: number, calls: number, concurr
   };
 }
 
+/** A connection as the connector builds it, with the SDK Client's request() under callTool (the path before). */
+async function sdkRequestConnection(server: ServerConfig, fetch?: typeof globalThis.fetch): Promise<Connection> {
+  const opened = openUpstream(server, 'streamable-http', { fetch });
+  const connection = new SdkConnection({
+    name: server.name,
+    protocol: 'streamable-http',
+    client: new Client({ name: 'mcpproxy', version: '0.1.0' }, { capabilities: {} }),
+    transport: opened.transport,
+    opened,
+    url: new URL(server.url as string),
+    clock: systemClock,
+    logger: silentLogger,
+    callTimeoutMs: 120_000,
+    requestTimeoutMs: 30_000,
+    ownRequests: false,
+  });
+  await connection.initialize(30_000, undefined);
+  return connection;
+}
+
 const everything = await startEverything();
 const parsed = parseServerConfig({ name: 'everything', protocol: 'streamable-http', url: everything.url });
 if (!parsed.ok) throw new Error('bad config');
 const targets = {
-  // An injected fetch keeps every request on the SDK's own transport (what the proxy used before).
-  sdk: await createConnector({ fetch: (input, init) => globalThis.fetch(input, init) }).connect(parsed.value),
-  lean: await createConnector().connect(parsed.value),
+  // An injected fetch keeps every request on the SDK's own transport (what the proxy used first).
+  sdk: await sdkRequestConnection(parsed.value, (input, init) => globalThis.fetch(input, init)),
+  // The lean POST path under the SDK Client's request() (the previous session's state).
+  lean: await sdkRequestConnection(parsed.value),
+  // The lean POST path under the connection's own request path: what createConnector() now gives.
+  own: await createConnector().connect(parsed.value),
 };
-const samples: Record<keyof typeof targets, Sample[]> = { sdk: [], lean: [] };
+type Target = keyof typeof targets;
+if (!(targets.own as SdkConnection).ownRequests) throw new Error('the own request path is not in use');
+const samples: Record<Target, Sample[]> = { sdk: [], lean: [], own: [] };
 for (const connection of Object.values(targets)) await burst(connection, everything.pid, WARMUP, 4);
+const names: Target[] = ['sdk', 'lean', 'own'];
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? (['sdk', 'lean'] as const) : (['lean', 'sdk'] as const);
+  // Rotate the order so no target always runs first (or right after the same one).
+  const order = names.map((_, i) => names[(i + round) % names.length] as Target);
+  if (round % 2 === 1) order.reverse();
   for (const name of order) {
     const serial = await burst(targets[name], everything.pid, SERIAL, 1);
     const parallel = await burst(targets[name], everything.pid, PARALLEL, CONCURRENCY);
@@ -111,7 +145,7 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const connection of Object.values(targets)) await connection.close();
 everything.stop();
 
-const m = (name: keyof typeof targets, key: keyof Sample) => median(samples[name].map((s) => s[key]));
+const m = (name: Target, key: keyof Sample) => median(samples[name].map((s) => s[key]));
 const us = (v: number) => `${v.toFixed(0)} µs`;
 const rows: BenchRow[] = [];
 for (const [label, cpu, up] of [
@@ -126,10 +160,23 @@ for (const [label, cpu, up] of [
     ratio: m('lean', cpu) / m('sdk', cpu),
   });
   rows.push({
+    name: `client CPU per echo call, ${label}, lean POST path + own request path`,
+    value: us(m('own', cpu)),
+    unit: 'CPU/call',
+    baseline: { name: "lean POST path + SDK Client's request()", value: us(m('lean', cpu)) },
+    ratio: m('own', cpu) / m('lean', cpu),
+  });
+  rows.push({
     name: `client CPU per call ÷ upstream CPU per call, ${label}, lean`,
     value: (m('lean', cpu) / m('lean', up)).toFixed(2),
     unit: '×',
     baseline: { name: 'SDK transport', value: (m('sdk', cpu) / m('sdk', up)).toFixed(2) },
+  });
+  rows.push({
+    name: `client CPU per call ÷ upstream CPU per call, ${label}, lean + own request path`,
+    value: (m('own', cpu) / m('own', up)).toFixed(2),
+    unit: '×',
+    baseline: { name: "lean + SDK Client's request()", value: (m('lean', cpu) / m('lean', up)).toFixed(2) },
   });
 }
 rows.push({
@@ -140,12 +187,27 @@ rows.push({
   ratio: m('lean', 'p50') / m('sdk', 'p50'),
 });
 rows.push({
+  name: 'p50 echo latency, c=1, lean + own request path',
+  value: `${m('own', 'p50').toFixed(3)} ms`,
+  unit: 'p50',
+  baseline: { name: "lean + SDK Client's request()", value: `${m('lean', 'p50').toFixed(3)} ms` },
+  ratio: m('own', 'p50') / m('lean', 'p50'),
+});
+rows.push({
   name: `throughput, c=${CONCURRENCY}, lean`,
   value: m('lean', 'callsPerSec').toFixed(0),
   unit: 'calls/s',
   baseline: { name: 'SDK transport', value: m('sdk', 'callsPerSec').toFixed(0) },
   ratio: m('lean', 'callsPerSec') / m('sdk', 'callsPerSec'),
 });
+rows.push({
+  name: `throughput, c=${CONCURRENCY}, lean + own request path`,
+  value: m('own', 'callsPerSec').toFixed(0),
+  unit: 'calls/s',
+  baseline: { name: "lean + SDK Client's request()", value: m('lean', 'callsPerSec').toFixed(0) },
+  ratio: m('own', 'callsPerSec') / m('lean', 'callsPerSec'),
+});
+rows.push(...(await requestPathRows(ROUNDS)));
 writeReport({
   package: '@mcpproxy/upstream',
   issue: 15,
@@ -154,7 +216,11 @@ writeReport({
     'server-everything streamableHttp (answers each POST as SSE), one connection per target (createConnector), echo; ' +
       `${ROUNDS} interleaved rounds of ${SERIAL} calls at c=1 and ${PARALLEL} at c=${CONCURRENCY}; medians of rounds.`,
     'Client CPU = process.cpuUsage() of the bench process (the connector, SDK Client and transport); upstream CPU = ' +
-      "/proc/PID/stat of server-everything. Ratios are lean ÷ SDK (lower is better, except throughput's).",
-    `upstream µs/call: SDK c=1 ${us(m('sdk', 'upSerial'))}, lean c=1 ${us(m('lean', 'upSerial'))}.`,
+      "/proc/PID/stat of server-everything. Ratios are lean ÷ SDK and own ÷ lean (lower is better, except throughput's).",
+    "Targets: sdk = SDK transport (fetch) + SDK Client's request(); lean = lean POST path + SDK Client's request(); " +
+      'own = lean POST path + the connection’s own request path (createConnector() default).',
+    'Request path alone: callTool over the SDK in-memory transport, an in-process responder answering in a microtask ' +
+      '(no socket, no JSON, no upstream process); 10,000 calls at c=1 and 20,000 at c=16 per round, own vs SDK request().',
+    `upstream µs/call c=1: sdk ${us(m('sdk', 'upSerial'))}, lean ${us(m('lean', 'upSerial'))}, own ${us(m('own', 'upSerial'))}.`,
   ],
 });
