@@ -117,8 +117,9 @@ export class OwnRequests {
     this.#ids = client as unknown as ClientInternals;
     this.#sdkOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      if (this.#calls.size !== 0 && 'id' in message && typeof message.id === 'number') {
-        const call = 'result' in message || 'error' in message ? this.#calls.get(message.id) : undefined;
+      if (this.#calls.size !== 0 && ('result' in message || 'error' in message)) {
+        // Number(), as the SDK's Protocol matches answers: a server that sends the id back as a string still matches.
+        const call = this.#calls.get(Number((message as { id?: unknown }).id));
         if (call !== undefined) {
           this.#answer(call, message);
           return;

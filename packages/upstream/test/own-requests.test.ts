@@ -154,6 +154,16 @@ describe('own request path (in-memory upstream, fake clock)', () => {
     expect(sdkBookkeeping(connection)).toBe(0);
   });
 
+  it('matches an answer whose id comes back as a string, as the SDK Client does', async () => {
+    for (const ownRequests of [true, false]) {
+      const { clientSide } = await handWritten((call, reply) =>
+        reply({ id: String(call.id), result: { content: [{ type: 'text', text: 'string id' }] } }),
+      );
+      const connection = await connect(clientSide, { ownRequests });
+      expect(textOf(await connection.callTool('any', {}))).toBe('string id');
+    }
+  });
+
   it('drops an answer that arrives after the deadline, and cancelled the request upstream', async () => {
     const held: Array<{ id: number; reply: (body: object) => void }> = [];
     const { clientSide, inbound } = await handWritten((call, reply) => {
