@@ -38,7 +38,7 @@ interface Held {
 
 /** An SDK server set up as `/mcp/all`'s is (params checked by answerInvalidParams), with tools that fail each way. */
 function testServer(held: Held[]): Server {
-  const server = new Server({ name: 'test', version: '1.0.0' }, { capabilities: { tools: {} } });
+  const server = new Server({ name: 'test', version: '1.0.0' }, { capabilities: { tools: {}, logging: {} } });
   answerInvalidParams(server);
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
@@ -64,6 +64,10 @@ function testServer(held: Held[]): Server {
         throw Object.assign(new Error('odd'), { code: 1.5, data: [1] });
       case 'not-an-error':
         throw 'plain text';
+      case 'notify':
+        // Sent before the handler's first await: the session must already know the request waits for JSON.
+        void extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: 'at once' } });
+        return { content: [{ type: 'text', text: 'notified' }] };
       case 'hold': {
         const signal = extra.signal;
         const aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
@@ -86,6 +90,7 @@ interface Endpoint {
   table: SessionTable;
   session(): McpSession;
   post(body: unknown): Promise<Response>;
+  stream(): Promise<Response>;
   /** Requests the direct dispatch took. */
   taken: unknown[];
   held: Held[];
@@ -135,13 +140,18 @@ async function endpoint({ direct, clock = createFakeClock() }: { direct: boolean
         body: JSON.stringify(body),
       }),
     );
+  /** Opens the standalone GET stream of the session. */
+  const stream = () =>
+    handle(
+      new Request(URL_, { headers: { accept: 'text/event-stream', host: 'proxy.test', 'mcp-session-id': sid ?? '' } }),
+    );
   const opened = await post(INIT);
   await opened.text();
   sid = opened.headers.get('mcp-session-id') ?? undefined;
   expect(sid).toBeTruthy();
   expect((await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
   const session = () => current as McpSession;
-  return { table, session, post, taken, held } satisfies Endpoint;
+  return { table, session, post, stream, taken, held } satisfies Endpoint;
 }
 
 /** Status, content type and body of an answer, with the session id masked (it differs between sessions). */
@@ -230,6 +240,29 @@ describe('issue 15: tools/call dispatched without the SDK protocol layer', () =>
       expect(a, JSON.stringify(body)).toEqual(b);
     }
     expect(direct.taken).toHaveLength(0);
+  });
+
+  it('sends a message a handler ties to its request on the standalone stream, even one sent at once', async () => {
+    const ep = await endpoint({ direct: true });
+    const get = await ep.stream();
+    expect(get.headers.get('content-type')).toBe('text/event-stream');
+    const reader = (get.body as ReadableStream<Uint8Array>).getReader();
+    try {
+      const res = await ep.post(call(1, { name: 'notify' }));
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect((await answerOf(res)).result.content).toEqual([{ type: 'text', text: 'notified' }]);
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('at once')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      expect(text).toContain('"method":"notifications/message"');
+      expect(ep.taken).toHaveLength(1);
+    } finally {
+      await reader.cancel();
+    }
   });
 
   it('aborts a dispatched call cancelled by the client (with its reason) and ends its HTTP request as an empty stream', async () => {

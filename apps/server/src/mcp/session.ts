@@ -182,35 +182,43 @@ export class Session implements McpSession {
   #dispatch(req: Request, message: JSONRPCRequest): Promise<Response> | undefined {
     const dispatch = this.binding?.dispatch;
     if (!dispatch) return undefined;
+    const id = message.id;
+    let resolve!: (res: Response) => void;
+    const settled = new Promise<Response>((r) => {
+      resolve = r;
+    });
     // Aborted by `notifications/cancelled` and by `end()`, which `callSignal` relies on.
     const abort = dispatchController();
+    // Waiting before the handler starts, so a message it sends at once already goes to the standalone stream.
+    this.#waiting.set(id, resolve);
+    this.#dispatched.set(id, abort);
     const answer = dispatch(message, {
       signal: abort.signal,
       sessionId: this.id,
       requestInfo: new LazyRequestInfo(req),
     });
-    if (!answer) return undefined;
-    const id = message.id;
+    if (!answer) {
+      this.#waiting.delete(id);
+      this.#dispatched.delete(id);
+      return undefined;
+    }
     this.pending.add(id);
     this.used = true;
-    this.#dispatched.set(id, abort);
-    return new Promise<Response>((resolve) => {
-      this.#waiting.set(id, resolve);
-      void answer.then((response) => {
-        if (this.#dispatched.get(id) === abort) this.#dispatched.delete(id);
-        if (abort.signal.aborted) return;
-        this.lastActive = this.table.clock.now();
-        this.pending.delete(id);
-        let res: Response;
-        try {
-          res = jsonAnswer(response, this.id);
-        } catch (error) {
-          // A result JSON cannot carry (a BigInt, a cycle): its request still gets an answer.
-          res = jsonAnswer(errorAnswer(id, error), this.id);
-        }
-        this.#answer(id, res);
-      });
+    void answer.then((response) => {
+      if (this.#dispatched.get(id) === abort) this.#dispatched.delete(id);
+      if (abort.signal.aborted) return;
+      this.lastActive = this.table.clock.now();
+      this.pending.delete(id);
+      let res: Response;
+      try {
+        res = jsonAnswer(response, this.id);
+      } catch (error) {
+        // A result JSON cannot carry (a BigInt, a cycle): its request still gets an answer.
+        res = jsonAnswer(errorAnswer(id, error), this.id);
+      }
+      this.#answer(id, res);
     });
+    return settled;
   }
 
   async request(req: Request, parsedBody?: unknown): Promise<Response> {
