@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkView, launchBrowser, openPage, startProxy, type TestProxy, waitForStatus } from './harness.js';
 
@@ -32,6 +32,38 @@ afterAll(async () => {
   await browser?.close();
   await proxy?.close();
 });
+
+/**
+ * Intercepts `POST /api/v1/servers/math/scan` and holds each one until the test continues or fulfils it: `next()`
+ * resolves with the next held request, `count()` says how many were sent.
+ */
+async function holdScans() {
+  const queue: Route[] = [];
+  const waiting: ((r: Route) => void)[] = [];
+  let count = 0;
+  const handler = (route: Route) => {
+    count++;
+    const w = waiting.shift();
+    if (w) w(route);
+    else queue.push(route);
+  };
+  const url = (u: URL) => u.pathname === '/api/v1/servers/math/scan';
+  await page.route(url, handler);
+  return {
+    next: () =>
+      new Promise<Route>((resolve, reject) => {
+        const r = queue.shift();
+        if (r) return resolve(r);
+        const timer = setTimeout(() => reject(new Error('no scan request within 20 s')), 20_000);
+        waiting.push((route) => {
+          clearTimeout(timer);
+          resolve(route);
+        });
+      }),
+    count: () => count,
+    stop: () => page.unroute(url, handler),
+  };
+}
 
 /** Nothing of the attacker's HTML became an element, and its handler never ran. */
 const noInjectedHtml = () =>
@@ -95,16 +127,39 @@ describe('scanner findings in the dashboard', () => {
     expect(await noInjectedHtml()).toBe(true);
     expect(await checkView(page, 'detail-scanner')).toEqual([]);
 
-    // "Scan again" posts to the scan endpoint and says what the server answered.
-    const [request] = await Promise.all([
-      page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/servers/math/scan'),
-      page.click('button:has-text("Scan again")'),
-    ]);
-    expect(request).toBeTruthy();
+    // "Scan again" posts to the scan endpoint and says what the server answered. The test holds the request open:
+    // while it is pending the button is disabled and says a scan is running, so a second scan cannot start.
+    const button = page.locator('button.scan-again');
+    const held = await holdScans();
+    await button.click();
+    const first = await held.next();
+    expect(first.request().method()).toBe('POST');
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.textContent()).toBe('Scanning…');
+    expect(await button.getAttribute('aria-busy')).toBe('true');
+    await button.click({ force: true }); // a click on the disabled button does nothing
+    await first.continue();
     await page
       .getByRole('status')
       .filter({ hasText: 'Scanned 3 tools of math: 1 blocked, 1 to review, 1 clean.' })
       .waitFor();
+    expect(await button.isEnabled()).toBe(true);
+    expect(await button.textContent()).toBe('Scan again');
+    expect(held.count()).toBe(1);
+
+    // A failed scan is said in words, and the button comes back.
+    await button.click();
+    const failing = await held.next();
+    expect(await button.isDisabled()).toBe(true);
+    await failing.fulfill({
+      status: 500,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ title: 'Internal Server Error', status: 500, code: 'INTERNAL', detail: 'scanner broke' }),
+    });
+    await page.getByRole('alert').filter({ hasText: 'Scan of math failed: scanner broke' }).waitFor();
+    expect(await button.isEnabled()).toBe(true);
+    expect(held.count()).toBe(2);
+    await held.stop();
   });
 
   it('shows a tool the scanner holds later, live, and the override once a person approves', async () => {

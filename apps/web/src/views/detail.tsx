@@ -59,12 +59,19 @@ export function DetailView({ session, name }: { session: Session; name: string }
     // The row object changes exactly when the server did: re-read then, and after a scan or an approval.
   }, [name, row, scanned.value, toolChange]);
 
+  // True from the click until the answer: the button is disabled meanwhile, so one person starts one scan at a time.
+  // Bound to the button as a signal, so the DOM is disabled before the request leaves.
+  const scanning = useSignal(false);
   const scan = async () => {
+    if (scanning.peek()) return;
+    scanning.value = true;
     try {
       announce(true, scanOutcome(name, await session.api.scanServer(name)));
       scanned.value++;
     } catch (e) {
-      announce(false, `Scan ${name}: ${refusal(e)}`);
+      announce(false, `Scan of ${name} failed: ${refusal(e)}`);
+    } finally {
+      scanning.value = false;
     }
   };
 
@@ -138,8 +145,8 @@ export function DetailView({ session, name }: { session: Session; name: string }
           <h3>Config (secrets masked)</h3>
           <JsonBlock value={d.config} label={`Config of ${name}`} />
           <h3>Tools ({d.tools.length})</h3>
-          <button type="button" onClick={() => void scan()}>
-            Scan again
+          <button type="button" class="scan-again" disabled={scanning} aria-busy={scanning} onClick={scan}>
+            {scanning.value ? 'Scanning…' : 'Scan again'}
           </button>
           <ul class="tool-list">
             {d.tools.map((t) => (
