@@ -1,6 +1,7 @@
 import type { ActivityPage, ActivityRecord, ActivityStats } from '@mcpproxy/client';
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
+import { Choice, TextFilter } from '../filters.js';
 import type { Session } from '../store.js';
 import { JsonBlock, ScrollBlock, ViewHeader } from '../ui.js';
 
@@ -157,42 +158,16 @@ export function ActivityView({ session }: { session: Session }) {
         </section>
       ) : null}
       <div class="toolbar">
-        <label class="field-inline">
-          Server
-          <select id="activity-server" value={server.value} onChange={(e) => (server.value = e.currentTarget.value)}>
-            <option value="">All servers</option>
-            {servers.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field-inline">
-          Status
-          <select id="activity-status" value={status.value} onChange={(e) => (status.value = e.currentTarget.value)}>
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field-inline">
-          Tool
-          <input id="activity-tool" value={tool.value} onChange={(e) => (tool.value = e.currentTarget.value)} />
-        </label>
-        <label class="field-inline">
-          Search
-          <input
-            id="activity-q"
-            type="search"
-            value={q.value}
-            placeholder="words in arguments, results, errors"
-            onChange={(e) => (q.value = e.currentTarget.value)}
-          />
-        </label>
+        <Choice label="Server" id="activity-server" value={server} any="All servers" options={servers} />
+        <Choice label="Status" id="activity-status" value={status} any="Any status" options={STATUSES} />
+        <TextFilter label="Tool" id="activity-tool" value={tool} />
+        <TextFilter
+          label="Search"
+          id="activity-q"
+          type="search"
+          value={q}
+          placeholder="words in arguments, results, errors"
+        />
       </div>
       {error.value ? (
         <p role="alert" class="notice error">

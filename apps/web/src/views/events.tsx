@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
 import { RateChart } from '../chart.js';
+import { Choice } from '../filters.js';
 import type { Session } from '../store.js';
 import { ViewHeader } from '../ui.js';
 import { summaryOf } from './detail.js';
@@ -81,28 +82,8 @@ export function EventsView({ session }: { session: Session }) {
         <RateChart values={rate} />
       </section>
       <div class="toolbar">
-        <label class="field-inline">
-          Type
-          <select id="events-type" value={type.value} onChange={(e) => (type.value = e.currentTarget.value)}>
-            <option value="">All types</option>
-            {types.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field-inline">
-          Server
-          <select id="events-server" value={server.value} onChange={(e) => (server.value = e.currentTarget.value)}>
-            <option value="">All servers</option>
-            {servers.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Type" id="events-type" value={type} any="All types" options={types} />
+        <Choice label="Server" id="events-server" value={server} any="All servers" options={servers} />
         <button type="button" aria-pressed={paused.value} onClick={() => (paused.value = !paused.value)}>
           {paused.value ? 'Resume' : 'Pause'}
         </button>

@@ -3,6 +3,7 @@
 import type { BulkResult, ServerSummary } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
 import { useMemo } from 'preact/hooks';
+import { Choice } from '../filters.js';
 import { countdown, filterServers, groupsOf, refusal, type SortKey, sortServers } from '../format.js';
 import type { Session } from '../store.js';
 import { announce, memo, NoticeBar, StateBadge, ViewHeader } from '../ui.js';
@@ -164,23 +165,14 @@ export function ServersView({ session }: { session: Session }) {
             placeholder="name, group, state, error"
           />
         </label>
-        <label class="field-inline">
-          Bulk scope
-          <select
-            id="bulk-scope"
-            value={scope.value}
-            onChange={(e) => {
-              scope.value = e.currentTarget.value;
-            }}
-          >
-            <option value="">All servers</option>
-            {groups.map((g) => (
-              <option key={g} value={g}>
-                Group {g}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Bulk scope"
+          id="bulk-scope"
+          value={scope}
+          any="All servers"
+          options={groups}
+          text={(g) => `Group ${g}`}
+        />
         <button type="button" disabled={busy.value} onClick={() => void bulk('enable')}>
           Enable all
         </button>
