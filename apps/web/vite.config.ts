@@ -14,9 +14,9 @@ const JSON_SCHEMA_MODULES = /[\\/]zod[\\/]v4[\\/]core[\\/](?:json-schema-process
 /**
  * The client checks answers with the zod schemas of `@mcpproxy/contracts`, and every classic zod schema carries a
  * path to JSON Schema output (`toJSONSchema()`, `~standard.jsonSchema`, getters such as `minLength`), so the bundler
- * keeps zod's JSON Schema code (33 KB; 5.5 KB of the gzipped bundle) although parsing never reaches it and nothing in the dashboard
- * asks a schema for JSON Schema. This build loads those two modules as stubs with the same exports, each throwing if
- * it is ever called; the browser tests parse every answer the dashboard reads through the stubbed zod.
+ * keeps zod's JSON Schema code (33 KB; 5.5 KB of the gzipped bundle) although parsing never reaches it and nothing
+ * in the dashboard asks a schema for JSON Schema. This build loads those two modules as stubs with the same exports,
+ * each throwing if it is ever called; the browser tests parse every answer the dashboard reads through this zod.
  */
 function zodWithoutJsonSchema(): Plugin {
   let stubbed = 0;
@@ -55,5 +55,13 @@ export default defineConfig({
   base: './',
   plugins: [preact(), zodWithoutJsonSchema()],
   resolve: { alias: { '@mcpproxy/client': client } },
-  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, sourcemap: false, reportCompressedSize: false },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+    reportCompressedSize: false,
+    // One chunk and no dynamic imports: there is never a module to preload, so the polyfill (0.5 KB gzipped) is dead.
+    modulePreload: { polyfill: false },
+  },
 });
