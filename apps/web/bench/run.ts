@@ -184,6 +184,7 @@ try {
     issue: 12,
     rows,
     notes: [
+      `JavaScript shipped: ${jsGz} B gzipped (gzip -9, the goal's unit: < 60,000 B); CSS ${cssGz} B.`,
       'Headless Debian Chromium (playwright-core) against apps/server `serve()` with 1,000 upstreams that connect at once.',
       `Frame times are requestAnimationFrame deltas over ${FRAME_WINDOW_MS / 1000} s while the server publishes ` +
         `${EVENTS_PER_S} row-changing events a second; the page coalesces them to one table render per frame ` +
