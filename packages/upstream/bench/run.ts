@@ -213,7 +213,7 @@ writeReport({
   issue: 15,
   rows,
   notes: [
-    'server-everything streamableHttp (answers each POST as SSE), one connection per target (createConnector), echo; ' +
+    'server-everything streamableHttp (answers each POST as SSE), one connection per target (createConnector, or its parts with ownRequests: false), echo; ' +
       `${ROUNDS} interleaved rounds of ${SERIAL} calls at c=1 and ${PARALLEL} at c=${CONCURRENCY}; medians of rounds.`,
     'Client CPU = process.cpuUsage() of the bench process (the connector, SDK Client and transport); upstream CPU = ' +
       "/proc/PID/stat of server-everything. Ratios are lean ÷ SDK and own ÷ lean (lower is better, except throughput's).",
