@@ -1,30 +1,39 @@
 /**
  * The floor of an HTTP-to-HTTP hop in Node (issue 15): a byte forwarder that does no MCP work at all. Every request
- * goes to the upstream on the same path over a keep-alive agent, headers copied, the body piped both ways; nothing is
- * parsed. What it costs per call is what any gateway written on `node:http` pays before doing anything of its own,
- * so the bench shows it beside mcpproxy's HTTP paths.
+ * goes to the upstream on the same path over a keep-alive agent, headers copied; the answer's bytes are piped back.
+ * Nothing is parsed. What it costs per call is what any gateway written on `node:http` pays before doing anything of
+ * its own, so the bench shows it beside mcpproxy's HTTP paths.
  *
  * `node --import tsx floor-proxy.ts UPSTREAM_ORIGIN` prints `listening on PORT`.
  */
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 
 const upstream = new URL(process.argv[2] ?? 'http://127.0.0.1:3001');
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'content-length']);
 
-const server = createServer((req, res) => {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+function copy(headers: IncomingMessage['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * Sends the request upstream; a kept-alive socket the upstream closed meanwhile (its idle timeout) is retried once on
+ * a new one, as any keep-alive client must.
+ */
+function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, retry: boolean): void {
+  const headers = copy(req.headers);
+  if (body.length > 0) headers['content-length'] = String(body.length);
   const out = request(
     { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
     (up) => {
-      const back: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) back[k] = v;
-      res.writeHead(up.statusCode ?? 502, back);
+      res.writeHead(up.statusCode ?? 502, copy(up.headers));
       up.pipe(res);
     },
   );
-  out.on('error', () => {
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    if (retry && out.reusedSocket && error.code === 'ECONNRESET') return forward(req, res, body, false);
     if (!res.headersSent) res.writeHead(502);
     res.end();
   });
@@ -32,7 +41,13 @@ const server = createServer((req, res) => {
   res.on('close', () => {
     if (!res.writableFinished) out.destroy();
   });
-  req.pipe(out);
+  out.end(body);
+}
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => forward(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), true));
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
