@@ -15,7 +15,7 @@ async function errorOf(promise: Promise<unknown>): Promise<McpError> {
   return outcome.error as McpError;
 }
 
-describe('malformed request params on /mcp and /mcp/all answer −32602 (Invalid params), naming the field', () => {
+describe('malformed request params on /mcp, /mcp/all and /mcp/servers/{name} answer −32602 (Invalid params), naming the field', () => {
   let proxy: TestProxy;
   beforeAll(async () => {
     proxy = await startProxy({ config: { mcpServers: [everythingEntry()] } });
@@ -58,6 +58,37 @@ describe('malformed request params on /mcp and /mcp/all answer −32602 (Invalid
       }
     });
   }
+
+  it('/mcp/servers/{name}: a malformed tools/call answers −32602 too, and the session goes on', async () => {
+    const c = await connectClient(proxy.url, '/mcp/servers/everything');
+    try {
+      const any = z.unknown();
+      const noName = await errorOf(c.client.request({ method: 'tools/call', params: {} }, any));
+      expect(noName.code).toBe(-32602);
+      expect(noName.message).toMatch(/Invalid tools\/call request: params\.name: .*expected string/);
+
+      const numberName = await errorOf(c.client.request({ method: 'tools/call', params: { name: 5 } }, any));
+      expect(numberName.code).toBe(-32602);
+      expect(numberName.message).toMatch(/params\.name: .*received number/);
+
+      const badArgs = await errorOf(
+        c.client.request({ method: 'tools/call', params: { name: 'echo', arguments: 'text' } }, any),
+      );
+      expect(badArgs.code).toBe(-32602);
+      expect(badArgs.message).toMatch(/params\.arguments: /);
+
+      // A call with `_meta` (left to the schema by the hand check) is well-formed and goes through.
+      const withMeta = await c.client.request(
+        { method: 'tools/call', params: { name: 'echo', arguments: { message: 'meta' }, _meta: { trace: 'x' } } },
+        any,
+      );
+      expect(JSON.stringify(withMeta)).toContain('Echo: meta');
+      const ok = await c.client.callTool({ name: 'echo', arguments: { message: 'ok' } });
+      expect(ok.content).toEqual([{ type: 'text', text: 'Echo: ok' }]);
+    } finally {
+      await c.close();
+    }
+  });
 
   it('a well-formed call still works through both (the result is passed on unchanged)', async () => {
     const mcp = await connectClient(proxy.url, '/mcp');

@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 /**
@@ -68,6 +68,17 @@ export function plainToolCall(request: unknown): PlainToolCall | undefined {
   return args === undefined
     ? { method: 'tools/call', params: { name: params.name } }
     : { method: 'tools/call', params: { name: params.name, arguments: { ...args } } };
+}
+
+/**
+ * Why a `tools/call` request is malformed (its −32602 message, as `/mcp` and `/mcp/all` word it), or `undefined` when
+ * it is well-formed: for `/mcp/servers/{name}`, which forwards requests instead of running an SDK handler. The common
+ * call is checked by hand; the schema judges the rest.
+ */
+export function invalidToolCall(request: unknown): string | undefined {
+  if (plainToolCall(request)) return undefined;
+  const parsed = CallToolRequestSchema.safeParse(request);
+  return parsed.success ? undefined : `Invalid tools/call request: ${describeIssues(parsed.error)}`;
 }
 
 /** A request handler as the SDK's protocol layer calls it. */

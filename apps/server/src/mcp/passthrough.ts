@@ -2,8 +2,9 @@ import type { ServerActor } from '@mcpproxy/actor';
 import type { ConfigService } from '@mcpproxy/configsvc';
 import type { Clock, Logger } from '@mcpproxy/contracts';
 import type { EventBus } from '@mcpproxy/events';
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { PassthroughCallReport } from '../activity.js';
+import { invalidToolCall } from './invalid-params.js';
 import { handshake, type LinkInit } from './link-handshake.js';
 import { type Call, PendingCalls, type Via } from './passthrough-calls.js';
 import { HoldQueue } from './passthrough-hold.js';
@@ -141,6 +142,11 @@ export class PassthroughSession implements SessionBinding {
       const token = (m.params?._meta as { progressToken?: string | number } | undefined)?.progressToken;
       if (token !== undefined) call.progressToken = token;
       if (m.method === 'tools/call') {
+        const invalid = invalidToolCall(m);
+        if (invalid !== undefined) {
+          void this.#toClient(rpcError(m.id, ErrorCode.InvalidParams, invalid));
+          return;
+        }
         const tool = String(m.params?.name ?? '');
         call.tool = tool;
         call.args = m.params?.arguments;
