@@ -123,7 +123,12 @@ function Indicator({ session }: { session: Session }) {
 function Routed({ session }: { session: Session }) {
   const hash = route.value || '#/servers';
   const detail = /^#\/servers\/(.+)$/.exec(hash);
-  if (detail) return <DetailView session={session} name={decodeURIComponent(detail[1] as string)} />;
+  if (detail) {
+    const name = decodeURIComponent(detail[1] as string);
+    // Keyed by the server: another server's page is a new view with its own state (its data, its scan), never the
+    // last one's carried over until the new answers arrive.
+    return <DetailView key={name} session={session} name={name} />;
+  }
   switch (hash) {
     case '#/add':
       return <AddView session={session} />;

@@ -1,6 +1,6 @@
 import type { Diagnostic, ServerHealth, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Findings, findingsCount, scanOutcome, TierBadge } from '../findings.js';
 import { ago, countdown, refusal } from '../format.js';
 import type { Session } from '../store.js';
@@ -15,7 +15,9 @@ interface Loaded {
 
 /**
  * One server: its masked config, health (last ping, round trip), tools, recent events, stderr tail and the
- * diagnostics that concern it with their fixes. Re-read whenever the server's row changes.
+ * diagnostics that concern it with their fixes. Re-read whenever the server's row changes. The router keys it by
+ * `name`, so all its state belongs to one server; requests still open when it goes are aborted and their answers
+ * dropped.
  */
 export function DetailView({ session, name }: { session: Session; name: string }) {
   const data = useSignal<Loaded | null>(null);
@@ -62,14 +64,20 @@ export function DetailView({ session, name }: { session: Session; name: string }
   // True from the click until the answer: the button is disabled meanwhile, so one person starts one scan at a time.
   // Bound to the button as a signal, so the DOM is disabled before the request leaves.
   const scanning = useSignal(false);
+  // Aborted when this page goes: a scan's late answer is never announced on the page that replaced it.
+  const [life] = useState(() => new AbortController());
+  useEffect(() => () => life.abort(), []);
   const scan = async () => {
     if (scanning.peek()) return;
     scanning.value = true;
+    const signal = life.signal;
     try {
-      announce(true, scanOutcome(name, await session.api.scanServer(name)));
+      const outcome = scanOutcome(name, await session.api.scanServer(name, { signal }));
+      if (signal.aborted) return;
+      announce(true, outcome);
       scanned.value++;
     } catch (e) {
-      announce(false, `Scan of ${name} failed: ${refusal(e)}`);
+      if (!signal.aborted) announce(false, `Scan of ${name} failed: ${refusal(e)}`);
     } finally {
       scanning.value = false;
     }
@@ -174,7 +182,11 @@ export function DetailView({ session, name }: { session: Session; name: string }
             <p>Nothing on standard error.</p>
           )}
         </>
-      ) : null}
+      ) : error.value ? null : (
+        <p class="loading hint" aria-busy="true">
+          Loading the details of {name}…
+        </p>
+      )}
       <h3>Recent events</h3>
       {events.length === 0 ? (
         <p>No events since this page opened.</p>
