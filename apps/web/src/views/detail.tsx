@@ -1,6 +1,6 @@
 import type { Diagnostic, ServerHealth, ToolInfo } from '@mcpproxy/contracts';
 import { useSignal } from '@preact/signals';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import { Findings, findingsCount, scanOutcome, TierBadge } from '../findings.js';
 import { ago, countdown, refusal } from '../format.js';
 import type { Session } from '../store.js';
@@ -65,7 +65,7 @@ export function DetailView({ session, name }: { session: Session; name: string }
   // Bound to the button as a signal, so the DOM is disabled before the request leaves.
   const scanning = useSignal(false);
   // Aborted when this page goes: a scan's late answer is never announced on the page that replaced it.
-  const [life] = useState(() => new AbortController());
+  const life = useMemo(() => new AbortController(), []);
   useEffect(() => () => life.abort(), []);
   const scan = async () => {
     if (scanning.peek()) return;
