@@ -1,3 +1,4 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CallToolRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -15,6 +16,24 @@ async function errorOf(promise: Promise<unknown>): Promise<McpError> {
   return outcome.error as McpError;
 }
 
+/** A tools/call without a string name, with a number name, and with non-object arguments: each answered −32602. */
+async function expectMalformedCallsRefused(client: Client, tool: string): Promise<void> {
+  const any = z.unknown();
+  const noName = await errorOf(client.request({ method: 'tools/call', params: {} }, any));
+  expect(noName.code).toBe(-32602);
+  expect(noName.message).toMatch(/Invalid tools\/call request: params\.name: .*expected string/);
+
+  const numberName = await errorOf(client.request({ method: 'tools/call', params: { name: 5 } }, any));
+  expect(numberName.code).toBe(-32602);
+  expect(numberName.message).toMatch(/params\.name: .*received number/);
+
+  const badArgs = await errorOf(
+    client.request({ method: 'tools/call', params: { name: tool, arguments: 'text' } }, any),
+  );
+  expect(badArgs.code).toBe(-32602);
+  expect(badArgs.message).toMatch(/params\.arguments: /);
+}
+
 describe('malformed request params on /mcp, /mcp/all and /mcp/servers/{name} answer −32602 (Invalid params), naming the field', () => {
   let proxy: TestProxy;
   beforeAll(async () => {
@@ -30,19 +49,7 @@ describe('malformed request params on /mcp, /mcp/all and /mcp/servers/{name} ans
       const c = await connectClient(proxy.url, path);
       try {
         const any = z.unknown();
-        const noName = await errorOf(c.client.request({ method: 'tools/call', params: {} }, any));
-        expect(noName.code).toBe(-32602);
-        expect(noName.message).toMatch(/Invalid tools\/call request: params\.name: .*expected string/);
-
-        const numberName = await errorOf(c.client.request({ method: 'tools/call', params: { name: 5 } }, any));
-        expect(numberName.code).toBe(-32602);
-        expect(numberName.message).toMatch(/params\.name: .*received number/);
-
-        const badArgs = await errorOf(
-          c.client.request({ method: 'tools/call', params: { name: 'x', arguments: 'text' } }, any),
-        );
-        expect(badArgs.code).toBe(-32602);
-        expect(badArgs.message).toMatch(/params\.arguments: /);
+        await expectMalformedCallsRefused(c.client, 'x');
 
         const badCursor = await errorOf(c.client.request({ method: 'tools/list', params: { cursor: 7 } }, any));
         expect(badCursor.code).toBe(-32602);
@@ -62,20 +69,8 @@ describe('malformed request params on /mcp, /mcp/all and /mcp/servers/{name} ans
   it('/mcp/servers/{name}: a malformed tools/call answers −32602 too, and the session goes on', async () => {
     const c = await connectClient(proxy.url, '/mcp/servers/everything');
     try {
+      await expectMalformedCallsRefused(c.client, 'echo');
       const any = z.unknown();
-      const noName = await errorOf(c.client.request({ method: 'tools/call', params: {} }, any));
-      expect(noName.code).toBe(-32602);
-      expect(noName.message).toMatch(/Invalid tools\/call request: params\.name: .*expected string/);
-
-      const numberName = await errorOf(c.client.request({ method: 'tools/call', params: { name: 5 } }, any));
-      expect(numberName.code).toBe(-32602);
-      expect(numberName.message).toMatch(/params\.name: .*received number/);
-
-      const badArgs = await errorOf(
-        c.client.request({ method: 'tools/call', params: { name: 'echo', arguments: 'text' } }, any),
-      );
-      expect(badArgs.code).toBe(-32602);
-      expect(badArgs.message).toMatch(/params\.arguments: /);
 
       // A call with `_meta` (left to the schema by the hand check) is well-formed and goes through.
       const withMeta = await c.client.request(
